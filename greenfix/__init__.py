@@ -1,0 +1,15 @@
+"""greenfix: host names in eventlet socket calls resolved without freezing
+the hub.
+
+Usage::
+
+    import eventlet; eventlet.monkey_patch()
+    import greenfix; greenfix.patch()
+"""
+
+from greenfix.control import is_patched, patch, unpatch
+from greenfix.errors import GreenfixError
+
+__version__ = "0.1.0"
+
+__all__ = ["patch", "unpatch", "is_patched", "GreenfixError", "__version__"]

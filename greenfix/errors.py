@@ -1,0 +1,54 @@
+"""Errors greenfix raises, worded as libc and CPython word them."""
+
+import ctypes
+import ctypes.util
+import socket
+
+# glibc's texts, used only where libc's gai_strerror() cannot be reached.
+_GLIBC_TEXT = {
+    -2: "Name or service not known",
+    -3: "Temporary failure in name resolution",
+    -4: "Non-recoverable failure in name resolution",
+    -5: "No address associated with hostname",
+    -9: "Address family for hostname not supported",
+}
+
+_texts = {}
+
+
+def _libc_gai_strerror():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        func = libc.gai_strerror
+    except (OSError, AttributeError):
+        return None
+    func.restype = ctypes.c_char_p
+    func.argtypes = [ctypes.c_int]
+    return func
+
+
+_gai_strerror = _libc_gai_strerror()
+
+
+def gai_text(code):
+    """libc's message for a getaddrinfo() error code, as CPython shows it."""
+    text = _texts.get(code)
+    if text is None:
+        raw = _gai_strerror(code) if _gai_strerror is not None else None
+        if raw:
+            text = raw.decode("ascii", "replace")
+        else:
+            text = _GLIBC_TEXT.get(code, "Unknown error")
+        _texts[code] = text
+    return text
+
+
+def gaierror(code):
+    """A new ``socket.gaierror`` exactly as CPython's ``set_gaierror()`` builds
+    it: ``(code, gai_strerror(code))``."""
+    return socket.gaierror(code, gai_text(code))
+
+
+class GreenfixError(RuntimeError):
+    """greenfix cannot be patched in as asked (wrong order, missing eventlet,
+    an unknown option).  Never raised from a socket call."""

@@ -1,0 +1,1 @@
+"""One patcher per framework; each applies its wrappers into a PatchSet."""

@@ -1,0 +1,196 @@
+"""The eventlet patcher: wraps every address-taking method of eventlet's
+green sockets so that the host is resolved before the C method sees it.
+
+Wrapped (``eventlet/greenio/base.py`` and ``eventlet/green/ssl.py``):
+
+* ``GreenSocket.connect``, ``connect_ex``, ``sendto``: eventlet's own methods,
+  which hand the address to the C ``connect_ex``/``sendto`` (on every retry);
+* ``GreenSocket.sendmsg``: forwarded raw to the C method by ``__getattr__``;
+* ``GreenSocket.bind``: eventlet copies ``fd.bind`` onto each instance in
+  ``__init__``, so it is wrapped with a data descriptor that wins over that
+  instance attribute (see :class:`InstanceShadowingMethod`);
+* ``GreenSSLSocket.connect``, ``connect_ex``, ``bind``: they reach the C
+  ``connect``/``connect_ex``/``bind`` through ``ssl.SSLSocket``.
+
+``sendall`` and ``send`` take no address and are left alone.  Subclasses of
+these classes inherit the wrappers.
+"""
+
+import functools
+import warnings
+
+import _socket
+import six
+
+from greenfix.translate import Translator
+
+if six.PY2:
+    def _family(sock):
+        return sock.family
+else:
+    _raw_family = _socket.socket.family.__get__
+
+    def _family(sock):
+        # socket.socket.family is a property that builds an IntEnum on every
+        # access; the C member is what CPython's getsockaddrarg() reads.
+        try:
+            return _raw_family(sock)
+        except TypeError:  # GreenSocket around a socket-like object
+            return getattr(sock, "family", None)
+
+
+def _wraps(original):
+    """functools.wraps that tolerates C methods without ``__module__`` (a
+    failure on Python 2)."""
+    assigned = [a for a in functools.WRAPPER_ASSIGNMENTS if hasattr(original, a)]
+    return functools.wraps(original, assigned=assigned)
+
+
+class InstanceShadowingMethod(object):
+    """A method that takes precedence over an instance attribute of its name.
+
+    ``GreenSocket.__init__`` stores ``fd.bind`` on the instance, which would
+    hide a plain class method.  A data descriptor is looked up before the
+    instance ``__dict__``; its ``__set__`` keeps what ``__init__`` assigns in
+    the instance ``__dict__``, so once the descriptor is removed by
+    ``unpatch()`` every socket behaves exactly as eventlet made it.
+    """
+
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+        functools.update_wrapper(self, func)
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return self.func.__get__(obj, objtype)
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = value
+
+    def __delete__(self, obj):
+        try:
+            del obj.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name)
+
+
+def _address_wrappers(translate, family_of):
+    """Wrappers for the C-style signatures: ``meth(address)``,
+    ``sendto(data[, flags], address)``, ``sendmsg(buffers[, ancdata[, flags[,
+    address]]])``.  Each takes the original callable."""
+
+    def single(original, name):
+        @_wraps(original)
+        def method(self, *args, **kwargs):
+            if len(args) == 1 and not kwargs:
+                args = (translate(family_of(self), args, 0, name),)
+            return original(self, *args, **kwargs)
+        return method
+
+    def sendto(original, name):
+        @_wraps(original)
+        def method(self, data, *args, **kwargs):
+            if 1 <= len(args) <= 2 and not kwargs:
+                full = (data,) + args
+                args = args[:-1] + (translate(family_of(self), full, len(args), name),)
+            return original(self, data, *args, **kwargs)
+        return method
+
+    def sendmsg(original, name):
+        @_wraps(original)
+        def method(self, *args, **kwargs):
+            if len(args) == 4 and args[3] is not None and not kwargs:
+                args = args[:3] + (translate(family_of(self), args, 3, name),)
+            return original(self, *args, **kwargs)
+        return method
+
+    return {"connect": single, "connect_ex": single, "bind": single,
+            "sendto": sendto, "sendmsg": sendmsg}
+
+
+def _fd_family(self):
+    return _family(self.fd)
+
+
+def _ssl_refuses(name):
+    """A predicate for the SSL socket states in which ``ssl.SSLSocket`` and
+    eventlet raise ValueError before touching the address ("attempt to
+    connect already-connected SSLSocket!", "can't connect in server-side
+    mode"): there the call goes through unchanged, so it raises that."""
+    def refuses(sock):
+        if getattr(sock, "_sslobj", None) is not None:
+            return True
+        return name == "connect_ex" and (getattr(sock, "server_side", False)
+                                         or getattr(sock, "_connected", False))
+    return refuses
+
+
+def _unless(refuses, wrapper, original):
+    @_wraps(wrapper)
+    def method(self, *args, **kwargs):
+        if refuses(self):
+            return original(self, *args, **kwargs)
+        return wrapper(self, *args, **kwargs)
+    return method
+
+
+def _forward_to_fd(name):
+    def method(self, *args, **kwargs):
+        return getattr(self.fd, name)(*args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _raw_bind(self, *args, **kwargs):
+    raw = self.__dict__.get("bind") or self.fd.bind
+    return raw(*args, **kwargs)
+
+
+def is_monkey_patched():
+    from eventlet import patcher
+    return patcher.is_monkey_patched("socket")
+
+
+def patch(patches, resolver):
+    """Apply the wrappers into ``patches`` (a :class:`PatchSet`)."""
+    from eventlet.greenio.base import GreenSocket
+
+    translator = Translator(resolver)
+    green = _address_wrappers(translator.translate, _fd_family)
+    for name in ("connect", "connect_ex", "sendto"):
+        patches.replace(GreenSocket, name, green[name](getattr(GreenSocket, name), name))
+    if hasattr(_socket.socket, "sendmsg"):
+        patches.replace(GreenSocket, "sendmsg",
+                        green["sendmsg"](_forward_to_fd("sendmsg"), "sendmsg"))
+    patches.replace(GreenSocket, "bind",
+                    InstanceShadowingMethod(green["bind"](_raw_bind, "bind")))
+
+    ssl_socket = _green_ssl_socket()
+    if ssl_socket is not None:
+        tls = _address_wrappers(translator.translate, _family)
+        for name in ("connect", "connect_ex", "bind"):
+            original = getattr(ssl_socket, name)
+            wrapper = tls[name](original, name)
+            if name != "bind":
+                wrapper = _unless(_ssl_refuses(name), wrapper, original)
+            patches.replace(ssl_socket, name, wrapper)
+    return translator
+
+
+def _green_ssl_socket():
+    try:
+        from eventlet.green.ssl import GreenSSLSocket
+    except ImportError:  # Python built without ssl
+        return None
+    return GreenSSLSocket
+
+
+def warn_if_not_monkey_patched():
+    if not is_monkey_patched():
+        warnings.warn(
+            "greenfix.patch() was called before eventlet.monkey_patch(): "
+            "greenfix wraps eventlet's green sockets, so socket.socket is "
+            "covered only once eventlet.monkey_patch() has run",
+            RuntimeWarning, stacklevel=4)

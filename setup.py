@@ -1,0 +1,53 @@
+import io
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read(*parts):
+    with io.open(os.path.join(HERE, *parts), encoding="utf-8") as handle:
+        return handle.read()
+
+
+VERSION = re.search(r'^__version__ = "([^"]+)"', read("greenfix", "__init__.py"), re.M).group(1)
+
+setup(
+    name="greenfix",
+    version=VERSION,
+    description="Resolve host names in eventlet socket calls without freezing the hub",
+    long_description=read("README.md"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    packages=find_packages(include=["greenfix", "greenfix.*"]),
+    package_data={"greenfix": ["py.typed", "*.pyi"]},
+    python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
+    install_requires=[
+        "six>=1.10",
+        'eventlet>=0.25,<0.34; python_version < "3"',
+        'eventlet>=0.25; python_version >= "3"',
+        'dnspython>=1.16,<2; python_version < "3"',
+        'dnspython>=1.16; python_version >= "3"',
+    ],
+    entry_points={"console_scripts": ["greenfix = greenfix.cli:main"]},
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: MIT License",
+        "Operating System :: POSIX :: Linux",
+        "Programming Language :: Python :: 2",
+        "Programming Language :: Python :: 2.7",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.6",
+        "Programming Language :: Python :: 3.7",
+        "Programming Language :: Python :: 3.8",
+        "Programming Language :: Python :: 3.9",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Internet :: Name Service (DNS)",
+    ],
+)

@@ -1,0 +1,205 @@
+"""One address-taking call under a heartbeat, in a fresh interpreter.
+
+Run as ``python scenario.py '<json>'`` (by ``tests/test_regression.py``,
+directly or inside the namespace harness).  The config keys:
+
+``method``      one of :data:`METHODS`
+``family``      "inet" or "inet6"
+``greenfix``    call ``greenfix.patch()`` after ``eventlet.monkey_patch()``
+``dns``         "answer" or "drop": what the test DNS server does
+``system``      true: the server listens on 127.0.0.1:53 and greenfix uses the
+                default configuration (/etc/resolv.conf, as bind-mounted by
+                the namespace harness); false: an ephemeral port, passed to
+                ``patch(nameservers=...)`` with ``timeout``/``attempts``
+``timeout``, ``attempts``  resolver budget for the non-system mode
+
+It prints one JSON line: the worst gap between heartbeat ticks (a green thread
+sleeping 1 ms) while the call ran, the call's outcome (value, or exception
+type, errno and message), its duration, whether the datagram or connection
+arrived, and how many queries the DNS server saw.
+"""
+
+from __future__ import print_function
+
+import json
+import sys
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import logging  # noqa: E402
+import logging.handlers  # noqa: E402
+import socket  # noqa: E402
+import ssl  # noqa: E402
+import time  # noqa: E402
+
+from dnsserver import DNSServer  # noqa: E402
+
+NAME = "svc.example.test"
+LOOPBACK = {"inet": ("127.0.0.1", socket.AF_INET), "inet6": ("::1", socket.AF_INET6)}
+clock = getattr(time, "monotonic", time.time)
+
+
+def _udp_call(call):
+    def run(sock, family, port):
+        sock.settimeout(5)
+        return call(sock, (NAME, port))
+    run.kind = "udp"
+    return run
+
+
+def _tcp_call(call):
+    def run(sock, family, port):
+        return call(sock, (NAME, port))
+    run.kind = "tcp"
+    return run
+
+
+def _ssl_connect(sock, family, port):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if hasattr(ssl, "PROTOCOL_TLS_CLIENT") \
+        else ssl.SSLContext(ssl.PROTOCOL_SSLv23)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    tls = context.wrap_socket(sock, do_handshake_on_connect=False)
+    return tls.connect((NAME, port))
+
+
+_ssl_connect.kind = "tcp"
+
+
+def _handler_call(make):
+    def run(sock, family, port):
+        sock.close()
+        _emit(make(port))
+    run.kind = "udp"
+    return run
+
+
+METHODS = {
+    "sendto": _udp_call(lambda s, a: s.sendto(b"ping", a)),
+    "sendto_flags": _udp_call(lambda s, a: s.sendto(b"ping", 0, a)),
+    "sendmsg": _udp_call(lambda s, a: s.sendmsg([b"ping"], [], 0, a)),
+    "connect_udp": _udp_call(lambda s, a: (s.connect(a), s.send(b"ping"))[1]),
+    "connect_tcp": _tcp_call(lambda s, a: s.connect(a)),
+    "connect_ex_tcp": _tcp_call(lambda s, a: s.connect_ex(a)),
+    "bind": _udp_call(lambda s, a: (s.bind((a[0], 0)), s.getsockname()[0],
+                                    s.sendto(b"ping", (s.getsockname()[0], a[1])))[1]),
+    "ssl_connect": _ssl_connect,
+    "datagram_handler": _handler_call(
+        lambda port: logging.handlers.DatagramHandler(NAME, port)),
+    "syslog_handler": _handler_call(None),  # run by _syslog()
+}
+
+
+def heartbeat_during(call):
+    """Run ``call()`` while a green thread ticks every 1 ms; return
+    (worst gap in seconds, outcome dict, duration)."""
+    ticks = []
+    running = [True]
+
+    def beat():
+        while running[0]:
+            ticks.append(clock())
+            eventlet.sleep(0.001)
+
+    beater = eventlet.spawn(beat)
+    eventlet.sleep(0.05)
+    start = clock()
+    try:
+        outcome = {"ok": True, "value": repr(call())}
+    except Exception as exc:
+        outcome = {"ok": False, "type": type(exc).__name__,
+                   "errno": getattr(exc, "errno", None), "message": str(exc)}
+    end = clock()
+    eventlet.sleep(0.01)
+    running[0] = False
+    beater.wait()
+    during = [t for t in ticks if start <= t <= end]
+    points = [start] + during + [t for t in ticks if t > end][:1]
+    worst = max(b - a for a, b in zip(points, points[1:])) if len(points) > 1 else end - start
+    return worst, outcome, end - start
+
+
+def main(config):
+    family_name = config.get("family", "inet")
+    loopback, family = LOOPBACK[family_name]
+    server = DNSServer(port=53 if config.get("system") else 0).start()
+    server.add(NAME, "A", "127.0.0.1")
+    server.add(NAME, "AAAA", "::1")
+    server.add_soa("example.test", minimum=30)
+    if config["method"] == "syslog_handler":
+        # SysLogHandler (Python 3) makes its socket for the first
+        # getaddrinfo() result: keep only the family the receiver listens on.
+        server.remove(NAME, "AAAA" if family == socket.AF_INET else "A")
+    if config["dns"] == "drop" and config["method"] != "syslog_handler":
+        server.set_behavior("drop")
+
+    if config.get("greenfix"):
+        import greenfix
+        options = {}
+        if not config.get("system"):
+            options = {"nameservers": ["127.0.0.1:%d" % server.port],
+                       "timeout": config.get("timeout", 1),
+                       "attempts": config.get("attempts", 1)}
+        greenfix.patch(**options)
+
+    method = METHODS[config["method"]]
+    receiver = socket.socket(family, socket.SOCK_DGRAM if method.kind == "udp"
+                             else socket.SOCK_STREAM)
+    receiver.bind((loopback, 0))
+    port = receiver.getsockname()[1]
+    if method.kind == "tcp":
+        receiver.listen(5)
+    sock = socket.socket(family, socket.SOCK_DGRAM if method.kind == "udp"
+                         else socket.SOCK_STREAM)
+
+    if config["method"] == "syslog_handler":
+        gap, outcome, duration = heartbeat_during(
+            lambda: _syslog(sock, server, config, port))
+    else:
+        gap, outcome, duration = heartbeat_during(lambda: method(sock, family, port))
+
+    arrived = _arrived(receiver, method.kind)
+    print(json.dumps({"gap": gap, "outcome": outcome, "duration": duration,
+                      "arrived": arrived, "queries": server.count(),
+                      "python": sys.version.split()[0]}))
+    server.stop()
+
+
+def _syslog(sock, server, config, port):
+    # SysLogHandler.__init__ resolves the host with socket.getaddrinfo
+    # (greendns, Python 3) while DNS still answers; then DNS goes quiet and
+    # emit() passes the name to sendto() for every record.
+    sock.close()
+    handler = logging.handlers.SysLogHandler((NAME, port))
+    if config["dns"] == "drop":
+        server.set_behavior("drop")
+    _emit(handler)
+
+
+def _emit(handler):
+    errors = []
+    handler.handleError = lambda record: errors.append(sys.exc_info()[1])
+    record = logging.LogRecord("greenfix.test", logging.INFO, __file__, 1,
+                               "hello %s", ("world",), None)
+    handler.emit(record)
+    handler.close()
+    if errors:
+        raise errors[0]
+
+
+def _arrived(receiver, kind):
+    receiver.settimeout(0.5)
+    try:
+        if kind == "udp":
+            return receiver.recvfrom(100)[0] != b""
+        conn, _ = receiver.accept()
+        conn.close()
+        return True
+    except socket.timeout:
+        return False
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[1]))
