@@ -7,6 +7,8 @@ Usage::
     import greenfix; greenfix.patch()
 """
 
+from __future__ import absolute_import
+
 from greenfix.control import is_patched, patch, unpatch
 from greenfix.errors import GreenfixError
 

@@ -8,6 +8,8 @@ and leaves every input CPython would reject untouched, so that CPython raises
 its own error for it.
 """
 
+from __future__ import absolute_import
+
 import socket
 
 import six

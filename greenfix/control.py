@@ -5,6 +5,8 @@ undo list.  ``patch()`` twice keeps the first patch (idempotent); to change
 options, ``unpatch()`` first.
 """
 
+from __future__ import absolute_import
+
 from greenfix.errors import GreenfixError
 from greenfix.options import Options
 from greenfix.patchers.state import PatchSet

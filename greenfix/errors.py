@@ -1,5 +1,7 @@
 """Errors greenfix raises, worded as libc and CPython word them."""
 
+from __future__ import absolute_import
+
 import ctypes
 import ctypes.util
 import socket
@@ -36,7 +38,8 @@ def gai_text(code):
     if text is None:
         raw = _gai_strerror(code) if _gai_strerror is not None else None
         if raw:
-            text = raw.decode("ascii", "replace")
+            # CPython 2 puts libc's bytes in the exception as they are.
+            text = raw if str is bytes else raw.decode("ascii", "replace")
         else:
             text = _GLIBC_TEXT.get(code, "Unknown error")
         _texts[code] = text

@@ -1,5 +1,7 @@
 """libc's own address functions, as they were before eventlet patched them."""
 
+from __future__ import absolute_import
+
 import socket
 
 from eventlet import patcher

@@ -1,5 +1,7 @@
 """The options ``greenfix.patch()`` takes, checked once at patch time."""
 
+from __future__ import absolute_import
+
 import os
 
 from greenfix.errors import GreenfixError
@@ -16,6 +18,8 @@ _DEFAULTS = {
     "resolv_conf": "/etc/resolv.conf",
     # hosts file consulted before DNS.
     "hosts": "/etc/hosts",
+    # nsswitch.conf, whose hosts: line decides what "auto" answers itself.
+    "nsswitch": "/etc/nsswitch.conf",
     # Nameservers overriding resolv.conf's: "ip" or "ip:port" ("[v6]:port").
     "nameservers": None,
     # Per-try timeout and tries per nameserver, overriding resolv.conf's.

@@ -16,6 +16,8 @@ check and one dict lookup.  Everything else goes through ``_translate_slow()``:
    numeric address.  Port, flowinfo and scope_id stay the caller's.
 """
 
+from __future__ import absolute_import
+
 import errno
 import socket
 

@@ -16,6 +16,8 @@ Wrapped (``eventlet/greenio/base.py`` and ``eventlet/green/ssl.py``):
 these classes inherit the wrappers.
 """
 
+from __future__ import absolute_import
+
 import functools
 import warnings
 
@@ -56,9 +58,11 @@ class InstanceShadowingMethod(object):
     ``unpatch()`` every socket behaves exactly as eventlet made it.
     """
 
-    def __init__(self, func):
+    def __init__(self, func, name=None):
         self.func = func
-        self.name = func.__name__
+        # The attribute name, not the wrapped function's (``_raw_bind``):
+        # ``__set__`` must keep what ``__init__`` assigns under that name.
+        self.name = name or func.__name__
         functools.update_wrapper(self, func)
 
     def __get__(self, obj, objtype=None):
@@ -165,7 +169,7 @@ def patch(patches, resolver):
         patches.replace(GreenSocket, "sendmsg",
                         green["sendmsg"](_forward_to_fd("sendmsg"), "sendmsg"))
     patches.replace(GreenSocket, "bind",
-                    InstanceShadowingMethod(green["bind"](_raw_bind, "bind")))
+                    InstanceShadowingMethod(green["bind"](_raw_bind, "bind"), "bind"))
 
     ssl_socket = _green_ssl_socket()
     if ssl_socket is not None:
@@ -193,4 +197,4 @@ def warn_if_not_monkey_patched():
             "greenfix.patch() was called before eventlet.monkey_patch(): "
             "greenfix wraps eventlet's green sockets, so socket.socket is "
             "covered only once eventlet.monkey_patch() has run",
-            RuntimeWarning, stacklevel=4)
+            RuntimeWarning, stacklevel=3)

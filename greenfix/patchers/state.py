@@ -8,6 +8,8 @@ because on Python 2 ``getattr(cls, name)`` builds a new unbound method on
 every access.
 """
 
+from __future__ import absolute_import
+
 import warnings
 
 _MISSING = object()

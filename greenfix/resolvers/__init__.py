@@ -8,6 +8,8 @@ raises :class:`LookupFailed` with libc's error code.  It may switch green
 threads; it never blocks the hub.
 """
 
+from __future__ import absolute_import
+
 import collections
 import logging
 import socket
@@ -55,6 +57,8 @@ class GuardedResolver(object):
         self._warned = False
 
     def resolve(self, host, family):
+        if self.fallback is not None and not self.primary.handles(host):
+            return self.fallback.resolve(host, family)
         try:
             return self.primary.resolve(host, family)
         except LookupFailed:

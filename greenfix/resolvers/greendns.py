@@ -1,134 +1,102 @@
-"""Resolution through eventlet's greendns: dnspython on green sockets.
+"""The green DNS backend: the hosts file, then DNS over eventlet's green
+sockets, with dnspython for the messages.
 
-The hosts file is read with greendns' ``HostsResolver`` and the DNS query is
-made by a dnspython ``Resolver`` from greendns' patched copy of dnspython, so
-the hub keeps running while the query waits.  What this module adds over
-``greendns.resolve()`` is libc's outcome: the gaierror codes glibc gives
-(greendns folds SERVFAIL into EAI_NONAME), the search list as glibc uses it,
-and glibc's time budget (per-try timeout x attempts x nameservers, where
-greendns keeps dnspython's lifetime).
+It keeps the name "greendns" (and eventlet's ``EVENTLET_NO_GREENDNS=yes``
+switch) because it takes the place eventlet's greendns has, but it answers
+like glibc rather than like ``eventlet.support.greendns``: the hosts file as
+glibc's ``files`` source reads it (:mod:`hostsfile`), then the stub resolver
+of :mod:`stub`, with resolv.conf read as glibc reads it (:mod:`resolvconf`),
+both re-read when they change.
 """
+
+from __future__ import absolute_import
 
 import os
 import socket
 
-from greenfix.resolvers import Answer, LookupFailed, resolvconf
+from greenfix.resolvers import Answer, LookupFailed, nsswitch, resolvconf
+from greenfix.resolvers.hostsfile import HostsFile
+from greenfix.resolvers.stub import StubResolver
+from greenfix.resolvers.watched import WatchedFile
 
 
 class Unavailable(Exception):
-    """greendns cannot be used in this process (disabled or not importable)."""
+    """This backend cannot be used in this process (disabled or missing)."""
 
 
-def load_greendns():
-    """Return eventlet's greendns module, or raise :class:`Unavailable`."""
+def _load_dependencies():
     # eventlet.green.socket skips greendns when this is exactly "yes"
     # (eventlet/green/socket.py); greenfix follows the same switch.
     if os.environ.get("EVENTLET_NO_GREENDNS", "").lower() == "yes":
         raise Unavailable("EVENTLET_NO_GREENDNS=yes")
     try:
-        from eventlet.support import greendns
-    except Exception as exc:  # eventlet issue 805: extras can break import
-        raise Unavailable("eventlet.support.greendns cannot be imported: %r" % (exc,))
-    return greendns
+        import dns.exception
+        import dns.flags
+        import dns.message
+        import dns.name
+        import dns.rcode
+        import dns.rdatatype
+        from eventlet.green import socket as green_socket
+    except Exception as exc:  # eventlet issue 805: extras can break imports
+        raise Unavailable("dnspython or eventlet.green.socket cannot be imported: %r" % (exc,))
+    return dns, green_socket
 
 
 class GreenDNSResolver(object):
-    """Answers ``resolve(host_bytes, family)`` from the hosts file, then DNS."""
+    """Answers ``resolve(host_bytes, family)`` from the hosts file, then DNS,
+    in the order nsswitch.conf gives (files and dns only)."""
 
     name = "greendns"
 
-    def __init__(self, options, greendns=None):
-        self._greendns = greendns or load_greendns()
-        self._dns = self._greendns.dns
+    def __init__(self, options):
+        dns, green_socket = _load_dependencies()
+        self._dns = dns
         self._options = options
-        self._hosts = self._greendns.HostsResolver(fname=options.hosts)
-        self._resolver = None
-        self._rdtypes = {
-            socket.AF_INET: self._dns.rdatatype.A,
-            socket.AF_INET6: self._dns.rdatatype.AAAA,
-        }
-        # Outcomes that are answers from DNS, mapped as glibc maps them
-        # (resolv/nss_dns: NXDOMAIN -> HOST_NOT_FOUND -> EAI_NONAME; a name
-        # with no record of the family -> NO_DATA -> EAI_NODATA; SERVFAIL,
-        # REFUSED and timeouts -> TRY_AGAIN -> EAI_AGAIN).  A name that cannot
-        # be encoded (empty or over-long label, over-long name) fails in
-        # res_mkquery() before any packet: EAI_NONAME at once.
-        dns = self._dns
-        self._failures = (
-            (dns.resolver.NXDOMAIN, socket.EAI_NONAME),
-            (dns.resolver.NoAnswer, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)),
-            (dns.exception.Timeout, socket.EAI_AGAIN),
-            (dns.resolver.NoNameservers, socket.EAI_AGAIN),
-            (dns.name.EmptyLabel, socket.EAI_NONAME),
-            (dns.name.LabelTooLong, socket.EAI_NONAME),
-            (dns.name.NameTooLong, socket.EAI_NONAME),
-            (dns.name.BadEscape, socket.EAI_NONAME),
-        )
+        self._hosts = HostsFile(options.hosts)
+        self._resolv_conf = WatchedFile(options.resolv_conf, self._parse_resolv_conf)
+        self._nsswitch = WatchedFile(options.nsswitch, nsswitch.parse_hosts)
+        self._stub = StubResolver(lambda: self._resolv_conf.value, dns, green_socket)
+        self._rdtypes = {socket.AF_INET: dns.rdatatype.A, socket.AF_INET6: dns.rdatatype.AAAA}
 
-    def _build_resolver(self):
-        dns = self._dns
+    def _parse_resolv_conf(self, text):
+        conf = resolvconf.parse(text)
         options = self._options
-        try:
-            resolver = dns.resolver.Resolver(filename=options.resolv_conf)
-        except dns.resolver.NoResolverConfiguration:
-            # glibc without a usable nameserver line asks 127.0.0.1.
-            resolver = dns.resolver.Resolver(configure=False)
-            resolver.nameservers = ["127.0.0.1"]
-        timeout, attempts = resolvconf.read_budget(options.resolv_conf)
         if options.nameservers:
-            resolver.nameservers = [ip for ip, _ in options.nameservers]
-            resolver.nameserver_ports = dict(options.nameservers)
-        timeout = options.timeout or timeout
-        attempts = options.attempts or attempts
-        resolver.timeout = timeout
-        resolver.lifetime = timeout * attempts * len(resolver.nameservers)
-        resolver.cache = None
-        return resolver
+            conf.nameservers = list(options.nameservers)
+        if options.timeout:
+            conf.timeout = options.timeout
+        if options.attempts:
+            conf.attempts = options.attempts
+        return conf
 
     @property
-    def resolver(self):
-        """The dnspython resolver, built on first use: building it reads
-        resolv.conf, which must not happen at import or patch time."""
-        if self._resolver is None:
-            self._resolver = self._build_resolver()
-        return self._resolver
+    def signature(self):
+        """Changes whenever the hosts file or resolv.conf changes."""
+        self._resolv_conf.value
+        return (self._hosts.signature, self._resolv_conf.signature)
+
+    def handles(self, host):
+        """Whether this backend answers ``host`` as the system would: only
+        for nsswitch ``hosts:`` lines made of ``files`` and ``dns`` (in that
+        order, no actions), and never for mDNS names under ``.local``."""
+        if not nsswitch.supported(self._nsswitch.value):
+            return False
+        return not host.rstrip(b".").lower().endswith(b".local")
 
     def resolve(self, host, family):
-        rdtype = self._rdtypes[family]
-        try:
-            # from_text() on bytes reads backslash escapes as res_mkquery()
-            # does and applies no IDNA: CPython already did that.
-            qname = self._dns.name.from_text(host)
-            answer = self._hosts.query(qname, rdtype, raise_on_no_answer=False)
-            if answer.rrset:
-                return Answer(_first_address(answer.rrset), None)
-            answer = self._query(qname, rdtype)
-        except self._dns.exception.DNSException as exc:
-            for kind, code in self._failures:
-                if isinstance(exc, kind):
-                    raise LookupFailed(code, _negative_ttl(exc))
-            raise
-        ttl = min(rrset.ttl for rrset in answer.response.answer)
-        return Answer(_first_address(answer.rrset), ttl)
-
-    def _query(self, qname, rdtype):
-        resolver = self.resolver
-        if hasattr(resolver, "resolve"):  # dnspython 2.x
-            return resolver.resolve(qname, rdtype, search=True)
-        return resolver.query(qname, rdtype)  # dnspython 1.x always searches
-
-
-def _first_address(rrset):
-    return str(next(iter(rrset)).address)
-
-
-def _negative_ttl(exc):
-    """RFC 2308: a negative answer holds for min(SOA TTL, SOA minimum) of the
-    SOA in its authority section; the smallest over every name tried."""
-    responses = exc.kwargs.get("responses") or {}
-    if "response" in exc.kwargs:
-        responses = {None: exc.kwargs["response"]}
-    ttls = [min(rrset.ttl, rrset[0].minimum)
-            for response in responses.values() if response is not None
-            for rrset in response.authority if rrset.rdtype == 6]  # SOA
-    return min(ttls) if ttls else None
+        sources = self._nsswitch.value
+        if not nsswitch.supported(sources):  # resolver="greendns" was forced
+            sources = nsswitch.DEFAULT_SUPPORTED
+        text = host.decode("latin-1")
+        failure = None
+        for source in sources:
+            if source == "files":
+                addresses = self._hosts.lookup(text, family)
+                if addresses:
+                    return Answer(addresses[0], None)
+            elif source == "dns":
+                try:
+                    return self._stub.lookup(host, self._rdtypes[family])
+                except LookupFailed as exc:
+                    failure = exc
+        raise failure or LookupFailed(socket.EAI_NONAME)

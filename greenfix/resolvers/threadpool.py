@@ -5,6 +5,8 @@ This gives exactly the system's answer (nsswitch, mDNS, systemd-resolved, the
 glibc time budget) at the cost of a native thread per lookup in flight.
 """
 
+from __future__ import absolute_import
+
 import socket
 
 from eventlet import tpool

@@ -1,0 +1,7 @@
+"""``python -m greenfix``: see :mod:`greenfix.cli`."""
+
+import sys
+
+from greenfix.cli import main
+
+sys.exit(main())
