@@ -37,7 +37,8 @@ def patch(**options):
     resolver = resolvers.build(parsed)
     patches = PatchSet()
     try:
-        translator = eventlet_patcher.patch(patches, resolver)
+        translator = eventlet_patcher.patch(patches, resolver, lookups=parsed.lookups)
+        translator.configure(parsed)  # the answer cache, with these options
     except Exception:
         patches.restore()
         raise
@@ -51,11 +52,39 @@ def unpatch():
     patches = _state.patches
     if patches is None:
         return False
+    translator = _state.translator
     _state.patches = _state.translator = _state.options = None
     patches.restore()
+    if translator is not None:
+        translator.close()
     return True
 
 
 def is_patched():
     """Whether ``patch()`` is in effect."""
     return _state.patches is not None
+
+
+def stats():
+    """A new dict of the answer cache's counters (see docs/cache.rst):
+    ``hits``, ``misses``, ``stale``, ``joins``, ``negative_hits``,
+    ``refreshes``, ``entries``, ``evictions``, ``invalidations``,
+    ``in_flight``, ``failures`` (backend failures by EAI name), ``backend``,
+    ``size``, ``serve_stale``, ``patched`` and ``latency`` (``count``,
+    ``p50``, ``p90``, ``p99`` of recent backend calls, in seconds).  Not
+    patched: the same keys, zeros, ``backend`` and percentiles None."""
+    from greenfix import cache
+
+    translator = _state.translator
+    if translator is None:
+        return cache.empty_stats()
+    return translator.cache.stats()
+
+
+def clear_cache():
+    """Forget every cached answer; return how many there were (0 when not
+    patched)."""
+    translator = _state.translator
+    if translator is None:
+        return 0
+    return translator.cache.clear()

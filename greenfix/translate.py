@@ -2,8 +2,11 @@
 without looking anything up on the hub thread.
 
 ``Translator.translate()`` is on every wrapped call, so its first lines are
-the hot path: a literal host already seen is returned as it is after one type
-check and one dict lookup.  Everything else goes through ``_translate_slow()``:
+the hot path: one type check and one dict lookup (the cache's ``fast`` view)
+either return a literal host already seen as it is, or, for a name whose
+cached answer is fresh (one comparison with the cache clock), the caller's
+tuple with the cached address.  Everything else goes through
+``_translate_slow()``:
 
 1. addresses CPython would not resolve (other families, wrong shapes, hosts it
    rejects, ``""`` and ``"<broadcast>"``) go through unchanged, so CPython
@@ -12,26 +15,24 @@ check and one dict lookup.  Everything else goes through ``_translate_slow()``:
    literal on an IPv6 socket) go through unchanged too;
 3. for a name, the rest of the call is first checked the way CPython checks it
    before ``setipaddr()`` (see :func:`check_arguments`), then the name is
-   resolved by the backend, cooperatively, and the host is replaced by the
-   numeric address.  Port, flowinfo and scope_id stay the caller's.
+   resolved through the answer cache (:mod:`greenfix.cache`: TTLs,
+   single-flight, serve-stale) and the backend, cooperatively, and the host
+   is replaced by the numeric address.  Port, flowinfo and scope_id stay the
+   caller's.
 """
 
 from __future__ import absolute_import
 
-import errno
 import socket
 
 import _socket
 import six
 
 from greenfix import address as addr
+from greenfix.cache import Cache, clock as _clock
 from greenfix.errors import gaierror
 from greenfix.libc import needs_lookup
 from greenfix.resolvers import LookupFailed
-
-#: How many literal hosts to remember per family before starting afresh:
-#: enough for any real service, a bound for addresses an attacker picks.
-LITERALS_MAX = 4096
 
 _PLACEHOLDER = {socket.AF_INET: "0.0.0.0", socket.AF_INET6: "::"}
 _probes = {}
@@ -60,31 +61,74 @@ def check_arguments(family, method, args, position):
     address = args[position]
     probe_args = list(args)
     probe_args[position] = addr.replace_host(address, _PLACEHOLDER[family])
+    if method == "sendmsg":
+        # sock_sendmsg() parses only "O|OiO" (the flags) before
+        # getsockaddrarg(); the buffers and the ancillary data are read after
+        # the lookup, so their errors must not pre-empt it.
+        probe_args[0] = probe_args[1] = ()
     try:
         getattr(_probe_socket(family), method)(*probe_args)
-    except socket.error as exc:
-        if exc.errno != errno.EBADF:
-            raise
+    except socket.error:
+        # The system call was reached, so everything CPython parses first
+        # passed: EBADF, or an error the kernel gives before it looks at the
+        # descriptor (sendmsg() flags with MSG_CMSG_COMPAT: EINVAL), which the
+        # real call gets only after the lookup.
+        pass
     except OverflowError as exc:
         # "port must be 0-65535." / "flowinfo must be 0-1048575." are checked
-        # after the lookup (getsockaddrarg()), so they must not pre-empt it.
-        if "must be 0-" not in str(exc):
+        # after the lookup (getsockaddrarg()), so they must not pre-empt it;
+        # but from 3.8 the same port text also reports a port that does not
+        # fit the "i" format, raised before the lookup.
+        if "must be 0-" not in str(exc) or _port_overflows_int(address):
             raise
+
+
+#: The C ``int`` that getsockaddrarg()'s "i" format parses the port into.
+_INT_MIN, _INT_MAX = -2 ** 31, 2 ** 31 - 1
+
+
+def _port_overflows_int(address):
+    """Whether the port of ``address`` overflows a C int: CPython 3.8+
+    (``getsockaddrarg()``) turns that OverflowError of ``PyArg_ParseTuple``
+    into ``"%s(): port must be 0-65535."`` before calling ``setipaddr()``."""
+    try:
+        port = address[1].__index__()
+    except (AttributeError, IndexError, TypeError):
+        return False
+    return not _INT_MIN <= port <= _INT_MAX
 
 
 class Translator(object):
     """Maps caller addresses to numeric ones through a resolution backend."""
 
-    def __init__(self, resolver):
+    def __init__(self, resolver, options=None):
         self.resolver = resolver
-        self._literals = dict((family, {}) for family in addr.INET_FAMILIES)
+        self.cache = None
+        self.configure(options)
+
+    def configure(self, options):
+        """Start afresh with a cache built from ``options`` (an
+        :class:`~greenfix.options.Options`; None: the defaults)."""
+        if self.cache is not None:
+            self.cache.close()
+        self.cache = Cache(self.resolver, options)
+        self._fast = self.cache.fast
+
+    def close(self):
+        """Stop the cache's timer and drop its answers (``unpatch()``)."""
+        self.cache.close()
 
     def translate(self, family, args, position, method):
         """The address ``args[position]`` as the C ``method`` should get it."""
         address = args[position]
         try:
-            if type(address) is tuple and address[0] in self._literals[family]:
-                return address
+            if type(address) is tuple:
+                hit = self._fast[family][address[0]]
+                if hit is None:  # an IP literal
+                    return address
+                if hit.expires > _clock():  # a fresh cached answer
+                    hit.hits += 1
+                    return (hit.address,) + address[1:]
         except (KeyError, IndexError, TypeError):
             pass
         return self._translate_slow(family, args, position, method)
@@ -95,21 +139,23 @@ class Translator(object):
         if host is None:
             return address
         if not needs_lookup(host, family):
-            self._remember_literal(family, address[0])
+            self.cache.remember_literal(family, address[0])
             return address
         check_arguments(family, method, args, position)
+        return addr.replace_host(address, self._lookup(host, family, address[0]))
+
+    def resolve_host(self, family, host):
+        """The numeric address ``setipaddr()`` would find for a bare host
+        (``gethostbyname``), or None when it needs no lookup or CPython
+        rejects it first: then libc can have the host as it is."""
+        data = addr.host_bytes(host)
+        if data is None or data in addr.SPECIAL_HOSTS or not needs_lookup(data, family):
+            return None
+        return self._lookup(data, family)
+
+    def _lookup(self, host, family, alias=None):
         try:
-            answer = self.resolver.resolve(host, family)
+            return self.cache.lookup(host, family, alias)
         except LookupFailed as failure:
             # The caller sees only what CPython raises, not our plumbing.
             six.raise_from(gaierror(failure.code), None)
-        return addr.replace_host(address, answer.address)
-
-    def _remember_literal(self, family, host):
-        literals = self._literals[family]
-        if len(literals) >= LITERALS_MAX:
-            literals.clear()
-        try:
-            literals[host] = True
-        except TypeError:  # bytearray: correct, just not remembered
-            pass

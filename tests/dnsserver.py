@@ -600,7 +600,9 @@ class DNSServer(object):
             response.question = [dns.rrset.RRset(
                 _absolute(normalize_name(rule.qname)),
                 query.question[0].rdclass, query.question[0].rdtype)]
-        wire = response.to_wire()
+        # Records keep the order they were added in (dnspython would shuffle
+        # them): libc and greenfix must see the same first address.
+        wire = response.to_wire(want_shuffle=False)
         if transport == 'udp':
             limit = 512
             if query.edns >= 0:
@@ -610,7 +612,7 @@ class DNSServer(object):
                 response.answer = []
                 response.authority = []
                 response.additional = []
-                wire = response.to_wire()
+                wire = response.to_wire(want_shuffle=False)
         return wire
 
     def _handle(self, data, transport, send):
@@ -630,7 +632,7 @@ class DNSServer(object):
                 if not query.flags & dns.flags.QR else None
             if response is not None:
                 response.set_rcode(dns.rcode.FORMERR)
-                send(response.to_wire())
+                send(response.to_wire(want_shuffle=False))
             return
         question = query.question[0]
         qname = normalize_name(question.name)

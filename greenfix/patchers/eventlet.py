@@ -24,6 +24,7 @@ import warnings
 import _socket
 import six
 
+from greenfix import lookups
 from greenfix.translate import Translator
 
 if six.PY2:
@@ -157,11 +158,13 @@ def is_monkey_patched():
     return patcher.is_monkey_patched("socket")
 
 
-def patch(patches, resolver):
+def patch(patches, resolver, lookups=True):
     """Apply the wrappers into ``patches`` (a :class:`PatchSet`)."""
     from eventlet.greenio.base import GreenSocket
 
     translator = Translator(resolver)
+    if lookups:
+        _patch_lookups(patches, translator)
     green = _address_wrappers(translator.translate, _fd_family)
     for name in ("connect", "connect_ex", "sendto"):
         patches.replace(GreenSocket, name, green[name](getattr(GreenSocket, name), name))
@@ -181,6 +184,25 @@ def patch(patches, resolver):
                 wrapper = _unless(_ssl_refuses(name), wrapper, original)
             patches.replace(ssl_socket, name, wrapper)
     return translator
+
+
+def _patch_lookups(patches, translator):
+    """Replace eventlet's greendns module-level lookups, in
+    ``eventlet.green.socket`` and, where monkey_patch() put them there, in
+    ``socket`` (see :mod:`greenfix.lookups`)."""
+    import socket as stdlib_socket
+    from eventlet.green import socket as green_socket
+
+    replacements = {
+        "getaddrinfo": lookups.make_getaddrinfo(),
+        "gethostbyname": lookups.make_gethostbyname(translator),
+        "gethostbyname_ex": lookups.make_gethostbyname_ex(),
+    }
+    for name, replacement in sorted(replacements.items()):
+        eventlet_function = getattr(green_socket, name)
+        patches.replace(green_socket, name, replacement)
+        if getattr(stdlib_socket, name) is eventlet_function:
+            patches.replace(stdlib_socket, name, replacement)
 
 
 def _green_ssl_socket():
