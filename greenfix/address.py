@@ -91,8 +91,8 @@ def split(family, address):
 
     Returns None when CPython would not resolve anything for this address:
     another family, not a tuple, a tuple of the wrong length, a host CPython
-    rejects, or one of the special hosts.  Such addresses go to the original
-    method unchanged.
+    rejects, one of the special hosts, or (Python 2) a host its own dotted
+    quad parser takes.  Such addresses go to the original method unchanged.
     """
     if family not in INET_FAMILIES or not isinstance(address, tuple):
         return None
@@ -101,7 +101,50 @@ def split(family, address):
     data = host_bytes(address[0])
     if data is None or data in SPECIAL_HOSTS:
         return None
+    if six.PY2 and scans_as_dotted_quad(data):
+        return None
     return data
+
+
+_SCANF_SPACE = frozenset(" \t\n\v\f\r")
+_DIGITS = frozenset("0123456789")
+
+
+def scans_as_dotted_quad(data):
+    """Whether Python 2's ``setipaddr()`` takes ``data`` as an IPv4 address
+    without calling ``getaddrinfo()``.
+
+    Python 2.7 (``Modules/socketmodule.c``) tries ``sscanf(name,
+    "%d.%d.%d.%d%c", ...) == 4`` with every field in 0-255 before any
+    lookup, for every family: glibc's ``%d`` skips leading white space, takes
+    a sign and decimal digits (``strtol``, saturating), stores the value in
+    an ``int``; ``%c`` must find nothing left.  So ``"08.0.0.1"``,
+    ``"+1.2.3.4"``, ``" 1. 2. 3. 4"`` are literals there (where libc's
+    ``getaddrinfo()`` would look them up), and ``"017.0.0.1"`` is 17.0.0.1.
+    Python 3 dropped this for ``inet_pton()``.
+    """
+    text = data.decode("latin-1") if isinstance(data, bytes) and not six.PY2 else data
+    pos, end = 0, len(text)
+    for field in range(4):
+        if field:
+            if pos >= end or text[pos] != ".":
+                return False
+            pos += 1
+        while pos < end and text[pos] in _SCANF_SPACE:
+            pos += 1
+        start = pos
+        if pos < end and text[pos] in "+-":
+            pos += 1
+        digits = pos
+        while pos < end and text[pos] in _DIGITS:
+            pos += 1
+        if pos == digits:
+            return False
+        value = max(min(int(text[start:pos]), 2 ** 63 - 1), -2 ** 63)
+        value = (value + 2 ** 31) % 2 ** 32 - 2 ** 31
+        if not 0 <= value <= 255:
+            return False
+    return pos == end
 
 
 def replace_host(address, numeric_host):

@@ -14,7 +14,7 @@ directly or inside the namespace harness).  The config keys:
 ``timeout``, ``attempts``  resolver budget for the non-system mode
 
 It prints one JSON line: the worst gap between heartbeat ticks (a green thread
-sleeping 1 ms) while the call ran, the call's outcome (value, or exception
+sleeping 1 ms) while the call ran, raw and net of CPU waits (tests/heartbeat.py), the call's outcome (value, or exception
 type, errno and message), its duration, whether the datagram or connection
 arrived, and how many queries the DNS server saw.
 """
@@ -32,13 +32,11 @@ import logging  # noqa: E402
 import logging.handlers  # noqa: E402
 import socket  # noqa: E402
 import ssl  # noqa: E402
-import time  # noqa: E402
-
 from dnsserver import DNSServer  # noqa: E402
+from heartbeat import Heartbeat  # noqa: E402
 
 NAME = "svc.example.test"
 LOOPBACK = {"inet": ("127.0.0.1", socket.AF_INET), "inet6": ("::1", socket.AF_INET6)}
-clock = getattr(time, "monotonic", time.time)
 
 
 def _udp_call(call):
@@ -93,32 +91,15 @@ METHODS = {
 
 
 def heartbeat_during(call):
-    """Run ``call()`` while a green thread ticks every 1 ms; return
-    (worst gap in seconds, outcome dict, duration)."""
-    ticks = []
-    running = [True]
-
-    def beat():
-        while running[0]:
-            ticks.append(clock())
-            eventlet.sleep(0.001)
-
-    beater = eventlet.spawn(beat)
-    eventlet.sleep(0.05)
-    start = clock()
-    try:
-        outcome = {"ok": True, "value": repr(call())}
-    except Exception as exc:
-        outcome = {"ok": False, "type": type(exc).__name__,
-                   "errno": getattr(exc, "errno", None), "message": str(exc)}
-    end = clock()
-    eventlet.sleep(0.01)
-    running[0] = False
-    beater.wait()
-    during = [t for t in ticks if start <= t <= end]
-    points = [start] + during + [t for t in ticks if t > end][:1]
-    worst = max(b - a for a, b in zip(points, points[1:])) if len(points) > 1 else end - start
-    return worst, outcome, end - start
+    """Run ``call()`` under a 1 ms green heartbeat; return (worst gap, worst
+    gap net of CPU waits, outcome dict, duration)."""
+    with Heartbeat() as beat:
+        try:
+            outcome = {"ok": True, "value": repr(call())}
+        except Exception as exc:
+            outcome = {"ok": False, "type": type(exc).__name__,
+                       "errno": getattr(exc, "errno", None), "message": str(exc)}
+    return beat.gap, beat.net_gap, outcome, beat.duration
 
 
 def main(config):
@@ -155,13 +136,13 @@ def main(config):
                          else socket.SOCK_STREAM)
 
     if config["method"] == "syslog_handler":
-        gap, outcome, duration = heartbeat_during(
+        gap, net_gap, outcome, duration = heartbeat_during(
             lambda: _syslog(sock, server, config, port))
     else:
-        gap, outcome, duration = heartbeat_during(lambda: method(sock, family, port))
+        gap, net_gap, outcome, duration = heartbeat_during(lambda: method(sock, family, port))
 
     arrived = _arrived(receiver, method.kind)
-    print(json.dumps({"gap": gap, "outcome": outcome, "duration": duration,
+    print(json.dumps({"gap": gap, "net_gap": net_gap, "outcome": outcome, "duration": duration,
                       "arrived": arrived, "queries": server.count(),
                       "python": sys.version.split()[0]}))
     server.stop()

@@ -2,23 +2,22 @@
 time budget, without freezing the hub (compared with libc in the namespace).
 """
 
-import os
 
 import pytest
 
 import netns
 
 CHILD = r'''
-import json, sys, time
+import json, sys
 import eventlet
 eventlet.monkey_patch()
 import logging.handlers, socket
 from eventlet import patcher
 from dnsserver import DNSServer
+from heartbeat import Heartbeat, clock
 import netns
 
 libc = patcher.original("socket")
-clock = getattr(time, "monotonic", time.time)
 server = DNSServer(port=53).start()
 server.add("both.example.test", "A", "127.0.0.1")
 server.add("both.example.test", "AAAA", "::1")
@@ -43,21 +42,9 @@ def outcome(call):
 
 
 def timed_with_heartbeat(call):
-    ticks, state = [], {"run": True}
-
-    def beat():
-        while state["run"]:
-            ticks.append(clock())
-            eventlet.sleep(0.001)
-    beater = eventlet.spawn(beat)
-    eventlet.sleep(0.02)
-    start = clock()
-    result = outcome(call)
-    end = clock()
-    state["run"] = False
-    beater.wait()
-    points = [start] + [t for t in ticks if start < t <= end] + [end]
-    return result, end - start, max(b - a for a, b in zip(points, points[1:]))
+    with Heartbeat() as beat:
+        result = outcome(call)
+    return result, beat.duration, beat.net_gap
 
 
 cases = [

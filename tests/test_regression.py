@@ -60,7 +60,7 @@ def run_scenario_in_netns(**config):
 @pytest.mark.parametrize("method", METHODS)
 def test_dropped_dns_does_not_freeze_the_hub(method):
     result = run_scenario(method=method, greenfix=True, dns="drop")
-    assert result["gap"] < MAX_GAP, result
+    assert result["net_gap"] < MAX_GAP, result
     assert result["outcome"]["type"] == "gaierror", result
     assert result["outcome"]["errno"] == EAI_AGAIN, result
     assert result["queries"] >= 1, result
@@ -73,7 +73,7 @@ def test_answered_dns_delivers(method):
     result = run_scenario(method=method, greenfix=True, dns="answer")
     assert result["outcome"]["ok"], result
     assert result["arrived"], result
-    assert result["gap"] < MAX_GAP, result
+    assert result["net_gap"] < MAX_GAP, result
 
 
 @pytest.mark.parametrize("method", NETNS_METHODS)
@@ -85,8 +85,8 @@ def test_netns_freeze_without_greenfix_none_with_it(method):
     netns.require_netns()
     unpatched = run_scenario_in_netns(method=method, greenfix=False, dns="drop", system=True)
     patched = run_scenario_in_netns(method=method, greenfix=True, dns="drop", system=True)
-    assert unpatched["gap"] >= 0.9, unpatched   # the freeze this test exists to catch
-    assert patched["gap"] < MAX_GAP, patched
+    assert unpatched["net_gap"] >= 0.9, unpatched   # the freeze this test exists to catch
+    assert patched["net_gap"] < MAX_GAP, patched
     assert patched["outcome"] == unpatched["outcome"], (patched, unpatched)
     assert patched["outcome"]["errno"] == EAI_AGAIN
 
@@ -98,4 +98,4 @@ def test_netns_answered_dns_delivers_like_libc(method):
     patched = run_scenario_in_netns(method=method, greenfix=True, dns="answer", system=True)
     assert unpatched["arrived"] and patched["arrived"], (patched, unpatched)
     assert patched["outcome"] == unpatched["outcome"], (patched, unpatched)
-    assert patched["gap"] < MAX_GAP, patched
+    assert patched["net_gap"] < MAX_GAP, patched

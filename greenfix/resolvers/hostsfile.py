@@ -1,52 +1,110 @@
 """The hosts file, looked up as glibc's ``files`` source does
 (``nss/nss_files/files-hosts.c``), and re-read when it changes.
 
-For ``getaddrinfo()`` glibc collects, in file order, the address of every
-line whose canonical name or alias equals the name (case-insensitively) and
-whose address is of the family asked for; without ``AI_V4MAPPED`` an IPv4
-line never answers an IPv6 lookup.  Unlike eventlet's greendns, link-local
-(fe80::) lines are kept, and the file is re-read when its mtime, size or inode
-changes rather than every 10 seconds.
+``getaddrinfo()`` asks the source for one family at a time, and glibc parses
+every line for that family:
+
+* AF_INET: an IPv4 address (``inet_pton()``: dotted quad only, so ``127.1``
+  lines are ignored); an IPv4-mapped IPv6 address stands for its IPv4
+  address and ``::1`` for 127.0.0.1; any other IPv6 line is ignored;
+* AF_INET6: an IPv6 address (``inet_pton()``: a ``%scope`` suffix makes the
+  line invalid, so it is ignored); IPv4 lines are ignored;
+
+a line answers when its canonical name or an alias equals the name, ASCII
+case-insensitively (``strcasecmp``); ``#`` starts a comment; fields are
+separated by C ``isspace`` characters.  The first such line answers; with
+``multi on`` in /etc/host.conf (or ``$RESOLV_MULTI``), the addresses of every
+later matching line are added in file order.  Unlike eventlet's greendns,
+link-local (fe80::) lines are kept, and the file is re-read when it changes
+(see :class:`~greenfix.resolvers.watched.WatchedFile`) rather than every 10
+seconds.
 """
 
 from __future__ import absolute_import
 
+import os
+import re
 import socket
 
 from greenfix.resolvers.watched import WatchedFile
 
+_BLANKS = re.compile(u"[ \t\n\v\f\r]+")
+_UPPER = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_LOWER = dict((ord(c), ord(c.lower())) for c in _UPPER)
+_LOOPBACK6 = socket.inet_pton(socket.AF_INET6, "::1")
+_MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
 
-def _family_of(address):
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, address.split("%", 1)[0] if family == socket.AF_INET6
-                             else address)
-            return family
-        except (socket.error, ValueError):
-            continue
-    return None
+
+def ascii_lower(text):
+    """``text`` with only A-Z lowered, as strcasecmp() compares."""
+    return text.translate(_ASCII_LOWER)
+
+
+def _address(text, family):
+    """The address a line's first field gives for ``family``, or None."""
+    try:
+        if family == socket.AF_INET:
+            try:
+                socket.inet_pton(socket.AF_INET, text)
+                return text
+            except (socket.error, ValueError):
+                packed = socket.inet_pton(socket.AF_INET6, text)
+            if packed[:12] == _MAPPED_PREFIX:
+                return socket.inet_ntop(socket.AF_INET, packed[12:])
+            if packed == _LOOPBACK6:
+                return "127.0.0.1"
+            return None
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+    except (socket.error, ValueError, UnicodeError):
+        return None
 
 
 def parse(text):
-    """``{(name_lower, family): [address, ...]}`` from a hosts file's text."""
+    """``{(name_lower, family): [address, ...]}`` from a hosts file's text:
+    for each name the addresses of the lines naming it, in file order."""
     table = {}
-    for line in text.splitlines():
-        words = line.split("#", 1)[0].split()
-        if len(words) < 2:
+    for line in text.split(u"\n"):
+        words = _BLANKS.split(line.split(u"#", 1)[0].strip(u" \t\n\v\f\r"))
+        if len(words) < 2 or not words[0]:
             continue
-        family = _family_of(words[0])
-        if family is None:
-            continue
-        for name in words[1:]:
-            table.setdefault((name.lower(), family), []).append(words[0])
+        for family in (socket.AF_INET, socket.AF_INET6):
+            address = _address(words[0], family)
+            if address is None:
+                continue
+            seen = set()
+            for name in words[1:]:
+                key = (ascii_lower(name), family)
+                if key not in seen:  # a line counts once for a name
+                    seen.add(key)
+                    table.setdefault(key, []).append(address)
     return table
 
 
-class HostsFile(object):
-    """Lookups in one hosts file, re-read when it changes."""
+def _parse_host_conf(text):
+    """Whether /etc/host.conf says ``multi on`` (res_hconf.c)."""
+    multi = False
+    for line in text.split(u"\n"):
+        words = _BLANKS.split(line.split(u"#", 1)[0].strip())
+        if len(words) >= 2 and ascii_lower(words[0]) == u"multi":
+            multi = ascii_lower(words[1]) == u"on"
+    return multi
 
-    def __init__(self, path):
+
+class HostsFile(object):
+    """Lookups in one hosts file, re-read when it changes.
+
+    ``host_conf``: the host.conf whose ``multi`` setting applies; glibc
+    reads it once per process, and so does this (``$RESOLV_MULTI`` wins)."""
+
+    def __init__(self, path, host_conf="/etc/host.conf"):
         self._file = WatchedFile(path, parse)
+        multi = os.environ.get("RESOLV_MULTI")
+        if multi is not None:
+            if isinstance(multi, bytes):
+                multi = multi.decode("latin-1")
+            self.multi = ascii_lower(multi.strip()) == u"on"
+        else:
+            self.multi = WatchedFile(host_conf, _parse_host_conf).value
 
     @property
     def signature(self):
@@ -55,5 +113,7 @@ class HostsFile(object):
         return self._file.signature
 
     def lookup(self, name, family):
-        """Addresses for ``name`` (text) of ``family``, in file order."""
-        return self._file.value.get((name.lower(), family), [])
+        """Addresses for ``name`` (text) of ``family``: the first matching
+        line's, then (``multi on``) every later matching line's."""
+        addresses = self._file.value.get((ascii_lower(name), family), [])
+        return addresses if self.multi else addresses[:1]

@@ -1,0 +1,958 @@
+# -*- coding: utf-8 -*-
+"""The differential parity check that runs inside the namespace harness.
+
+``tests/test_parity.py`` and ``tests/test_parity_regressions.py`` start this
+script with :func:`netns.run_in_netns`, with :data:`RESOLV_CONF` and
+:data:`HOSTS` bind-mounted over the system files, so that libc and greenfix
+read the same configuration.  The script starts the test DNS server on
+127.0.0.1:53 with :data:`RECORDS`, calls ``eventlet.monkey_patch()`` and
+``greenfix.patch()`` with the default options, then calls every patched
+method three times, each on a fresh socket:
+
+``c``
+    the original C method on a socket of the stdlib ``socket.socket`` class
+    saved before ``eventlet.monkey_patch()``; for SSL, the stdlib
+    ``SSLSocket.connect`` (no handshake);
+``eventlet``
+    eventlet's own green method as it was before ``greenfix.patch()``;
+``greenfix``
+    the green method as greenfix patched it.
+
+and compares the outcomes: the return value, or the exception's type, errno
+and message.  Every greenfix outcome that differs from ``c`` is classified by
+:func:`classify`: an intended difference or a known divergence, both
+documented in ``docs/parity.rst``, or an (undocumented) divergence.  Two more
+checks per greenfix call: a DNS query the server sees outside greenfix's own
+(cooperative) resolver is libc resolving on the hub thread
+(``hub_queries``); an exception greendns raises makes "auto" ask libc in the
+thread pool instead (``faults``), which would hide greendns from the test.
+
+Usage: ``python parity_child.py '<json config>'``; the config is either
+
+``{"mode": "generate", "family": "inet", "examples": 5000, "seed": null}``
+    hypothesis generates ``examples`` calls for ``family`` ("inet" or
+    "inet6") and each is run through every method of the family; the script
+    emits one report (see :func:`run_generated`).  ``seed`` null means
+    ``derandomize=True`` (a fixed seed derived from the test).
+``{"mode": "cases", "cases": [[method, family, address_source, extra], ...]}``
+    each case's address is ``eval()``-ed from Python source (so that ``b''``,
+    ``u''``, ``bytearray(...)`` mean the same on Python 2 and 3); ``extra``
+    is a dict of source strings for ``data``, ``flags``, ``buffers``,
+    ``ancdata``, or null.  Emits the list of outcomes.
+
+Only this module's top level is safe to import without side effects: the
+tests import it for :data:`RESOLV_CONF`, :data:`HOSTS` and the names.
+"""
+
+from __future__ import absolute_import, print_function
+
+import errno
+import json
+import sys
+import time
+import warnings
+
+#: The namespace's /etc/resolv.conf: the test server, one short try.
+RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+
+#: getaddrinfo()'s "Temporary failure in name resolution" (glibc).
+EAI_AGAIN = -3
+
+#: The namespace's /etc/hosts.
+HOSTS = (
+    "127.0.0.1\tlocalhost\n"
+    "::1\tlocalhost ip6-localhost ip6-loopback\n"
+    "127.0.0.1\tfiles-only.test files-alias\n"
+    "127.0.0.2\tfiles-v4.test\n"
+    "::1\tfiles-v6.test\n"
+    "192.0.2.7\tshadowed.example.test\n"
+    "127.0.0.3\tMixedCase.Test\n"
+    "10.0.0.1\tfiles-multi.test\n"
+    "10.0.0.2\tfiles-multi.test\n"
+    "192.0.2.8\tfiles-order.test\n"
+    "127.0.0.4\tfiles-order.test\n"
+    # A name DNS could not carry (a 64-octet label) that the files source
+    # takes as it is; CPython's idna codec rejects it.
+    "127.0.0.5\t" + "l" * 64 + ".test\n"
+)
+
+#: A TCP listener (accepting and closing) on 0.0.0.0 and [::] at this port,
+#: so that connects can succeed.
+LISTEN_PORT = 8765
+
+ZONE = "example.test"
+#: (name, type, value) served by the test DNS server.
+RECORDS = [
+    ("v4.example.test", "A", "127.0.0.1"),
+    ("v6.example.test", "AAAA", "::1"),
+    ("dual.example.test", "A", "127.0.0.1"),
+    ("dual.example.test", "AAAA", "::1"),
+    ("far.example.test", "A", "192.0.2.1"),
+    ("far.example.test", "AAAA", "2001:db8::1"),
+    ("shadowed.example.test", "A", "127.0.0.1"),
+    ("alias.example.test", "CNAME", "dual.example.test"),
+    ("alias2.example.test", "CNAME", "alias.example.test"),
+    ("alias-v6.example.test", "CNAME", "v6.example.test"),
+    ("alias-far.example.test", "CNAME", "far.example.test"),
+    ("dangling.example.test", "CNAME", "gone.example.test"),
+    ("loop.example.test", "CNAME", "loop.example.test"),
+    ("txt.example.test", "TXT", "no address here"),
+    ("under_score.example.test", "A", "127.0.0.1"),
+    ("_srv.example.test", "A", "127.0.0.1"),
+    ("deep.sub.example.test", "A", "127.0.0.1"),
+    ("single", "A", "127.0.0.1"),
+    ("multi.example.test", "A", "127.0.0.1"),
+    ("multi.example.test", "A", "127.0.0.9"),
+    ("order.example.test", "A", "192.0.2.1"),
+    ("order.example.test", "A", "127.0.0.1"),
+    ("order.example.test", "AAAA", "2001:db8::1"),
+    ("order.example.test", "AAAA", "::1"),
+    ("alias-order.example.test", "CNAME", "order.example.test"),
+]
+
+#: Names with more than one address of a family, in an order glibc's
+#: ``rfc3484_sort()`` changes (an unreachable address first): a difference
+#: there is labelled ``divergence:answer-order`` when it is only which
+#: address each side took.
+MULTI_ADDRESS = frozenset(["multi.example.test", "order.example.test",
+                           "alias-order.example.test", "files-multi.test",
+                           "files-order.test"])
+
+
+def addresses_of(name, family):
+    """The addresses :data:`RECORDS` (CNAMEs followed) or :data:`HOSTS`
+    give ``name`` for ``family`` ("inet"/"inet6"), in their order."""
+    rdtype = "A" if family == "inet" else "AAAA"
+    found = []
+    for line in HOSTS.splitlines():
+        words = line.split()
+        if name in [word.lower() for word in words[1:]]:
+            if (":" in words[0]) == (family == "inet6"):
+                found.append(words[0])
+    if found:
+        return found
+    for _ in range(8):
+        found = [value for owner, kind, value in RECORDS if owner == name and kind == rdtype]
+        targets = [value for owner, kind, value in RECORDS
+                   if owner == name and kind == "CNAME"]
+        if found or not targets:
+            return found
+        name = targets[0]
+    return found
+
+
+#: Names the generator draws from (plus case and trailing-dot variants).
+KNOWN_NAMES = sorted(set(
+    [name for name, _, _ in RECORDS] +
+    ["localhost", "ip6-localhost", "files-only.test", "files-alias",
+     "files-v4.test", "files-v6.test", "MixedCase.Test", "files-multi.test",
+     "files-order.test", "l" * 64 + ".test",
+     "gone.example.test", "nx.example.test", "sub.example.test",
+     "example.test", "test", "nonexistent", "nx.invalid"]))
+
+METHODS = {
+    # method: (socket type, C method)
+    "connect": ("stream", "connect"),
+    "connect_ex": ("stream", "connect_ex"),
+    "ssl_connect": ("stream", "connect"),
+    "connect_udp": ("dgram", "connect"),
+    "bind": ("dgram", "bind"),
+    "sendto": ("dgram", "sendto"),
+    "sendto_flags": ("dgram", "sendto"),
+    "sendmsg": ("dgram", "sendmsg"),
+}
+
+
+def methods(py3=sys.version_info[0] >= 3):
+    """The methods this Python has (``sendmsg`` is Python 3 only)."""
+    return sorted(m for m in METHODS if py3 or m != "sendmsg")
+
+
+# --------------------------------------------------------------------------
+# Values that print as the Python source that rebuilds them (for reports and
+# regression tests).
+
+try:
+    _text = unicode  # noqa: F821 (Python 2)
+except NameError:
+    _text = str
+
+
+class Text(_text):
+    """A str (unicode on Python 2) subclass: CPython 3 sends it through the
+    idna codec even when it is ASCII."""
+
+    def __repr__(self):
+        return "Text(%s)" % _text.__repr__(self)
+
+
+class Native(str):
+    """A subclass of the native str."""
+
+    def __repr__(self):
+        return "Native(%s)" % str.__repr__(self)
+
+
+class Tup(tuple):
+    """A tuple subclass (CPython accepts any tuple)."""
+
+    def __repr__(self):
+        return "Tup(%s)" % tuple.__repr__(self)
+
+
+def source(value):
+    """Python source that evaluates to ``value`` (in :func:`namespace`)."""
+    if isinstance(value, memoryview):
+        return "memoryview(%s)" % source(value.tobytes())
+    if type(value) is tuple:
+        inner = ", ".join(source(v) for v in value)
+        return "(%s,)" % inner if len(value) == 1 else "(%s)" % inner
+    if type(value) is list:
+        return "[%s]" % ", ".join(source(v) for v in value)
+    if isinstance(value, Tup):
+        return "Tup(%s)" % source(tuple(value))
+    if isinstance(value, bytes) and type(value) is bytes and str is not bytes:
+        return repr(value)
+    if isinstance(value, bytes) and type(value) is bytes:
+        return "b" + repr(value)  # Python 2: mark native str as bytes
+    if type(value) is _text and str is bytes:
+        return repr(value)  # u'...'
+    if type(value) is _text:
+        return "u" + repr(value)
+    return repr(value)
+
+
+def namespace():
+    return {"Text": Text, "Native": Native, "Tup": Tup}
+
+
+# --------------------------------------------------------------------------
+# The run.
+
+#: The stdlib classes as they were before ``eventlet.monkey_patch()``.
+ORIGINAL = {}
+
+
+def main(argv):
+    warnings.simplefilter("ignore")
+    import socket
+    import ssl
+    ORIGINAL.update(socket=socket.socket, SSLContext=ssl.SSLContext,
+                    SSLSocket=ssl.SSLSocket)
+    import eventlet
+    eventlet.monkey_patch()
+    config = json.loads(argv[0])
+    harness = Harness()
+    try:
+        if config["mode"] == "generate":
+            report = run_generated(harness, config["family"], config["examples"],
+                                   config.get("seed"), config.get("methods"))
+        else:
+            report = run_cases(harness, config["cases"])
+    finally:
+        harness.close()
+    import netns
+    netns.emit(report)
+
+
+class Harness(object):
+    """The DNS server, the TCP listener and the three ways of calling."""
+
+    def __init__(self):
+        from eventlet.greenio.base import GreenSocket
+        from eventlet.green import ssl as green_ssl
+        import socket
+        import ssl
+
+        from dnsserver import DNSServer
+
+        self.socket = socket
+        self.green_ssl = ssl
+        self.families = {"inet": socket.AF_INET, "inet6": socket.AF_INET6}
+        self.types = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM}
+
+        self.server = DNSServer(port=53).start()
+        for name, rdtype, value in RECORDS:
+            self.server.add(name, rdtype, value)
+        self.server.add_soa(ZONE, minimum=30)
+        self._listeners = self._listen()
+
+        # eventlet's methods before greenfix wraps them.
+        self.eventlet_methods = {
+            "connect": GreenSocket.__dict__["connect"],
+            "connect_ex": GreenSocket.__dict__["connect_ex"],
+            "sendto": GreenSocket.__dict__["sendto"],
+            "ssl_connect": green_ssl.GreenSSLSocket.__dict__["connect"],
+        }
+
+        import greenfix
+        from greenfix import control
+        greenfix.patch()
+        self.faults = []
+        self.fault_check = False
+        self.resolver_windows = self._watch_resolver(control)
+        self._contexts = {}
+
+    def _listen(self):
+        from eventlet import patcher
+        raw = patcher.original("socket")
+        threading = patcher.original("threading")
+        listeners = []
+        for family, host in ((raw.AF_INET, "0.0.0.0"), (raw.AF_INET6, "::")):
+            sock = raw.socket(family, raw.SOCK_STREAM)
+            sock.setsockopt(raw.SOL_SOCKET, raw.SO_REUSEADDR, 1)
+            if family == raw.AF_INET6:
+                sock.setsockopt(raw.IPPROTO_IPV6, raw.IPV6_V6ONLY, 1)
+            sock.bind((host, LISTEN_PORT))
+            sock.listen(128)
+            listeners.append(sock)
+
+            def accept(sock=sock):
+                while True:
+                    try:
+                        conn, _ = sock.accept()
+                    except Exception:
+                        return
+                    conn.close()
+            thread = threading.Thread(target=accept)
+            thread.daemon = True
+            thread.start()
+        return listeners
+
+    def _watch_resolver(self, control):
+        """Record when greenfix's own (cooperative) resolver runs, so that
+        a DNS query seen outside those windows during a greenfix call is
+        known to come from libc, on the hub.  Returns the list of windows,
+        or None when greenfix's internals are not where this looks."""
+        translator = getattr(control._state, "translator", None)
+        owner = getattr(translator, "cache", None)
+        attribute = "backend"
+        if getattr(owner, attribute, None) is None:
+            owner, attribute = translator, "resolver"
+        inner = getattr(owner, attribute, None)
+        if inner is None:
+            return None
+        windows = []
+
+        class Recording(object):
+            name = getattr(inner, "name", "recording")
+
+            def resolve(self, host, family):
+                window = [time.time(), None]
+                windows.append(window)
+                try:
+                    return inner.resolve(host, family)
+                finally:
+                    window[1] = time.time()
+
+            def __getattr__(self, name):
+                return getattr(inner, name)
+
+        setattr(owner, attribute, Recording())
+        self._watch_faults(inner)
+        return windows
+
+    def _watch_faults(self, guarded):
+        """Count greendns faults: "auto" answers a call libc's way (the
+        thread pool) when greendns raises anything but a lookup failure,
+        which would make parity hold without testing greendns at all."""
+        from greenfix.resolvers import LookupFailed
+        primary = getattr(guarded, "primary", None)
+        if primary is None or getattr(guarded, "fallback", None) is None:
+            return
+        faults = self.faults
+        resolve = primary.resolve
+
+        def watched(host, family):
+            try:
+                return resolve(host, family)
+            except LookupFailed:
+                raise
+            except Exception as exc:
+                faults.append("%s: %r" % (source(host), exc))
+                raise
+        primary.resolve = watched
+        self.fault_check = True
+
+    def close(self):
+        for sock in self._listeners:
+            sock.close()
+        self.server.stop()
+
+    # ------------------------------------------------------------ calling
+    def _context(self, side):
+        context = self._contexts.get(side)
+        if context is None:
+            # PROTOCOL_TLS: no hostname check, CERT_NONE, without setting
+            # them (the stdlib setters recurse once eventlet replaced
+            # ssl.SSLContext).  No handshake is ever made.
+            ssl = self.green_ssl
+            protocol = getattr(ssl, "PROTOCOL_TLS", ssl.PROTOCOL_SSLv23)
+            factory = ORIGINAL["SSLContext"] if side == "c" else ssl.SSLContext
+            context = factory(protocol)
+            self._contexts[side] = context
+        return context
+
+    def _wrap(self, side, sock):
+        return self._context(side).wrap_socket(sock, do_handshake_on_connect=False)
+
+    def _stdlib_ssl_call(self, func, *args):
+        """Run ``func`` with the ssl module's globals as they were before
+        monkey_patch(): the stdlib SSLSocket code names ``SSLSocket`` and
+        ``SSLContext`` through its module globals (``super(SSLSocket,
+        self)``), which eventlet replaced with its green classes.  Nothing
+        here switches green threads, so no other code sees the swap."""
+        ssl = self.green_ssl
+        saved = (ssl.SSLSocket, ssl.SSLContext)
+        ssl.SSLSocket, ssl.SSLContext = ORIGINAL["SSLSocket"], ORIGINAL["SSLContext"]
+        try:
+            return func(*args)
+        finally:
+            ssl.SSLSocket, ssl.SSLContext = saved
+
+    def call(self, side, method, family, args):
+        """Run one call on a fresh socket; return its outcome."""
+        kind, c_name = METHODS[method]
+        fam = self.families[family]
+        socktype = self.types[kind]
+        factory = ORIGINAL["socket"] if side == "c" else self.socket.socket
+        sock = factory(fam, socktype)
+        wrapped = None
+        try:
+            if method == "ssl_connect" and side == "c":
+                def ssl_connect():
+                    tls = self._wrap(side, sock)
+                    try:
+                        return outcome(tls.connect, *args)
+                    finally:
+                        tls.close()
+                return self._stdlib_ssl_call(ssl_connect)
+            if method == "ssl_connect":
+                wrapped = self._wrap(side, sock)
+                if side == "eventlet":
+                    return outcome(self.eventlet_methods["ssl_connect"], wrapped, *args)
+                return outcome(wrapped.connect, *args)
+            if side == "eventlet":
+                if c_name in self.eventlet_methods:
+                    return outcome(self.eventlet_methods[c_name], sock, *args)
+                if c_name == "bind":
+                    return outcome(sock.__dict__["bind"], *args)
+                return outcome(getattr(sock.fd, c_name), *args)
+            return outcome(getattr(sock, c_name), *args)
+        finally:
+            if wrapped is not None:
+                wrapped.close()
+            sock.close()
+
+    def compare(self, method, family, args, host):
+        """The three outcomes, greenfix's classification and how many DNS
+        queries libc made on the hub during the greenfix call.
+
+        The server always answers at once, so EAI_AGAIN ("Temporary failure
+        in name resolution") in a difference can only come from a stall of
+        this process longer than the resolver's 1 s timeout (a loaded CI
+        machine): such a difference is compared once more."""
+        result = self._compare(method, family, args, host)
+        outcomes = (result["c"], result["eventlet"], result["greenfix"])
+        if result["class"].startswith("divergence:") and any(
+                o[0] == "raise" and o[2] == EAI_AGAIN for o in outcomes):
+            result = self._compare(method, family, args, host)
+            result["rechecked"] = [list(o) for o in outcomes]
+        return result
+
+    def _compare(self, method, family, args, host):
+        started = time.time()
+        c = self.call("c", method, family, args)
+        e = self.call("eventlet", method, family, args)
+        self.server.clear_log()
+        windows = self.resolver_windows
+        if windows is not None:
+            del windows[:]
+        faults = len(self.faults)
+        g = self.call("greenfix", method, family, args)
+        faults = self.faults[faults:]
+        hub_queries = None
+        if windows is not None:
+            hub_queries = 0
+            for query in self.server.queries:
+                if not any(start <= query.time and (end is None or query.time <= end)
+                           for start, end in windows):
+                    hub_queries += 1
+        cls = classify(host, family, c, e, g)
+        if cls == "divergence:answer-order" and not self._explains_order(
+                method, family, args, host, c, g):
+            cls = "divergence:greenfix"
+        return {"c": c, "eventlet": e, "greenfix": g, "class": cls,
+                "hub_queries": hub_queries, "faults": faults,
+                "seconds": round(time.time() - started, 4)}
+
+    def _explains_order(self, method, family, args, host, c, g):
+        """Whether the difference is only which address of the name each
+        side took: the C outcome is the C method's for one of the name's
+        addresses, and greenfix's is eventlet's for another."""
+        candidates = addresses_of(host_name(host), family)
+        address = args[-1]
+        outcomes = {}
+        for side in ("c", "eventlet"):
+            outcomes[side] = []
+            for numeric in candidates:
+                numeric_args = args[:-1] + ((numeric,) + tuple(address[1:]),)
+                outcomes[side].append(self.call(side, method, family, numeric_args))
+        return c in outcomes["c"] and g in outcomes["eventlet"]
+
+
+def outcome(func, *args):
+    """``["ok", repr(value)]`` or ``["raise", type, errno, str(exc)]``."""
+    try:
+        value = func(*args)
+    except Exception as exc:
+        kind = type(exc)
+        name = "%s.%s" % (kind.__module__, kind.__name__)
+        return ["raise", name, getattr(exc, "errno", None), str(exc)]
+    return ["ok", repr(value)]
+
+
+# --------------------------------------------------------------------------
+# Classification of a difference (docs/parity.rst lists each category).
+
+def _is_errno_name_text(g, c):
+    """eventlet's connect raises ``OSError(err, errno.errorcode[err])``
+    (``eventlet/greenio/base.py`` ``socket_connect``): the same type and
+    errno as the C method, with the code's name for text."""
+    if g[0] != "raise" or c[0] != "raise" or g[1:3] != c[1:3] or g[2] is None:
+        return False
+    name = errno.errorcode.get(g[2])
+    return g[3] == "[Errno %d] %s" % (g[2], name)
+
+
+def host_name(host):
+    """The host as lower-case text without a trailing dot, or None."""
+    if isinstance(host, (bytes, bytearray)):
+        try:
+            host = bytes(host).decode("ascii")
+        except UnicodeError:
+            return None
+    if not isinstance(host, _text):
+        return None
+    return host.lower().rstrip(".")
+
+
+def _is_connect_ex_text(g, c):
+    """eventlet's ``connect`` calls the C ``connect_ex``, so errors that
+    name their caller say ``connect_ex()`` where the C ``connect`` says
+    ``connect()``."""
+    return (g[0] == "raise" and c[0] == "raise" and g[1:3] == c[1:3]
+            and g[3] == c[3].replace("connect()", "connect_ex()") and g[3] != c[3])
+
+
+def _is_connect_ex_raising(g, c):
+    """eventlet's ``connect_ex`` (no timeout) raises the error of an
+    immediately failing ``connect_ex`` instead of returning it: the C method
+    returns errno N, eventlet raises OSError N."""
+    return (c[0] == "ok" and g[0] == "raise" and g[2] is not None
+            and c[1] == repr(g[2]))
+
+
+#: eventlet's own differences from the C methods, which greenfix keeps:
+#: (category, predicate(greenfix outcome, C outcome)).
+EVENTLET_DIFFERENCES = [
+    ("eventlet-errno-text", _is_errno_name_text),
+    ("eventlet-connect_ex-text", _is_connect_ex_text),
+    ("eventlet-connect_ex-raises", _is_connect_ex_raising),
+]
+
+
+def _hot_path_equal_host(host, family, c):
+    """A text host of another type than the cached name it equals (a str
+    subclass; on Python 2, unicode against str) finds that name's cached
+    answer on the hot path, where CPython sends it through the idna codec,
+    which rejects it (a 64-octet label the hosts file accepts)."""
+    other_type = isinstance(host, _text) and type(host) is not str
+    encoding_failed = c[0] == "raise" and (
+        c[3] == "encoding of hostname failed" or c[1].endswith(".UnicodeError"))
+    return other_type and encoding_failed
+
+
+#: Differences that are bugs, recorded until their fix lands (each is
+#: pinned by a strict xfail in tests/test_parity_regressions.py and listed
+#: in docs/parity.rst): (category, predicate(host, family, C outcome)).
+KNOWN_DIVERGENCES = [
+    ("hot-path-equal-host", _hot_path_equal_host),
+]
+
+
+def classify(host, family, c, e, g):
+    """``parity``, ``intended:<category>``, ``known:<category>`` or
+    ``divergence:<category>``.
+
+    A difference is intended only where greenfix gives exactly what
+    eventlet's unwrapped method gives and that difference from the C method
+    is one of :data:`EVENTLET_DIFFERENCES`; known where it is one of
+    :data:`KNOWN_DIVERGENCES`."""
+    if g == c:
+        return "parity"
+    if g == e:
+        for category, predicate in EVENTLET_DIFFERENCES:
+            if predicate(g, c):
+                return "intended:" + category
+    if host_name(host) in MULTI_ADDRESS:
+        return "divergence:answer-order"
+    for category, predicate in KNOWN_DIVERGENCES:
+        if predicate(host, family, c):
+            return "known:" + category
+    if g == e:
+        return "divergence:eventlet-other"
+    return "divergence:greenfix"
+
+
+# --------------------------------------------------------------------------
+# Generation.
+
+def strategies(family_name):
+    """The hypothesis strategy of one generated call: ``(address, extra)``,
+    where ``extra`` holds the other arguments of every method.
+
+    Every strategy is built once, here: strategies built inside a composite
+    are validated again on every draw, which doubles the cost of an
+    example."""
+    from hypothesis import strategies as st
+
+    u = _text
+    label_chars = u"abcxyzABZ019-_"
+    weird_chars = u" !*@\\$/()\"';é\t"
+
+    label = st.one_of(
+        st.text(alphabet=label_chars, min_size=1, max_size=8),
+        st.text(alphabet=label_chars + weird_chars, min_size=0, max_size=6),
+        st.sampled_from([u"", u"a" * 63, u"a" * 64, u"-", u"@", u"*", u"\\.",
+                         u"\\065", u"\\0", u"\\", u"xn--", u"xn--bcher-kva",
+                         u"xn--zz"]),
+    )
+    labels = st.lists(label, min_size=1, max_size=5)
+    suffix = st.sampled_from([u"", u".example.test", u".example.test.", u".test",
+                              u".", u"..", u".invalid", u".sub.example.test"])
+
+    @st.composite
+    def names(draw):
+        return u".".join(draw(labels)) + draw(suffix)
+
+    # Around 253 characters (255 octets on the wire) and 63-octet labels.
+    long_length = st.integers(240, 262)
+    long_label = st.sampled_from([63, 63, 64, 50, 10])
+    long_ending = st.sampled_from(["", ".", "zone"])
+
+    @st.composite
+    def long_names(draw):
+        length, label_len = draw(long_length), draw(long_label)
+        parts, size = [], 0
+        while size < length:
+            part = u"b" * min(label_len, max(1, length - size - 1))
+            parts.append(part)
+            size += len(part) + 1
+        name = u".".join(parts)[:length]
+        if name.endswith(u"."):
+            name = name[:-1] + u"c"
+        ending = draw(long_ending)
+        if ending == "zone":
+            return name[:-13] + u".example.test"
+        return name + ending
+
+    known_name = st.sampled_from([u(n) for n in KNOWN_NAMES])
+    case = st.sampled_from(["same", "same", "upper", "dot", "upper-dot", "capitalize"])
+
+    @st.composite
+    def known(draw):
+        name, how = draw(known_name), draw(case)
+        if "upper" in how:
+            name = name.upper()
+        elif how == "capitalize":
+            name = name.capitalize()
+        return name + u"." if "dot" in how else name
+
+    ipv4_count = st.integers(1, 5)
+    ipv4_value = st.one_of(st.integers(0, 255), st.integers(0, 2 ** 32 + 1),
+                           st.sampled_from([0, 1, 127, 255, 256, 0xffffff, 0xffffffff]))
+    ipv4_style = st.sampled_from([u"%d", u"%d", u"0%o", u"0x%x", u"0X%X", u"00%d"])
+    ipv4_prefix = st.sampled_from([u""] * 6 + [u" ", u"+", u"-", u"0"])
+    ipv4_garbage = st.sampled_from([u""] * 8 + [u" ", u"x", u" x", u"\tq", u"\n", u".",
+                                                u"..", u"%lo", u"/8", u" 1"])
+
+    @st.composite
+    def ipv4(draw):
+        parts = [draw(ipv4_style) % draw(ipv4_value) for _ in range(draw(ipv4_count))]
+        return draw(ipv4_prefix) + u".".join(parts) + draw(ipv4_garbage)
+
+    fixed_ipv4 = st.sampled_from([
+        u"127.0.0.1", u"127.1", u"127.0.1", u"0x7f.1", u"0x7f.0.0.1", u"017.0.0.1",
+        u"0177.0.0.1", u"2130706433", u"0x7f000001", u"017700000001", u"0",
+        u"0x", u"08.0.0.1", u"09", u"1.2.3.4 garbage", u"1.2.3.4x",
+        u"127.0.0.1.", u"256.0.0.1", u"1.2.3.4.5", u"0.0.0.0", u"192.0.2.1",
+        u"255.255.255.255", u"224.0.0.1", u"127.0.0.1 ", u" 127.0.0.1",
+        u"4294967295", u"4294967296", u"1.16777215", u"1.16777216",
+        u"1.2.65535", u"1.2.65536", u"127.0.0.1\n", u"+127.0.0.1", u" 127. 0. 0. 1",
+        u"127.0.0.-0", u"4294967423.0.0.1"])
+
+    ipv6_groups = st.lists(st.integers(0, 0xffff), min_size=0, max_size=9)
+    ipv6_style = st.sampled_from([u"%x", u"%x", u"%X", u"%04x", u"%05x"])
+    ipv6_compress = st.integers(-1, 9)
+    ipv6_tail = st.sampled_from([None] * 4 + [u"1.2.3.4", u"127.0.0.1", u"127.1",
+                                              u"256.1.1.1", u"1.2.3"])
+    ipv6_scope = st.sampled_from([u""] * 6 + [u"%lo", u"%1", u"%0", u"%2", u"%999", u"%",
+                                              u"%eth9", u"%4294967295", u"%4294967296",
+                                              u"%LO", u"%lo%lo"])
+
+    @st.composite
+    def ipv6(draw):
+        style = draw(ipv6_style)
+        texts = [style % group for group in draw(ipv6_groups)]
+        at = draw(ipv6_compress)
+        if 0 <= at <= len(texts):
+            literal = u":".join(texts[:at]) + u"::" + u":".join(texts[at:])
+        else:
+            literal = u":".join(texts)
+        tail = draw(ipv6_tail)
+        if tail is not None:
+            literal = literal + (u"" if literal.endswith(u":") else u":") + tail
+        return literal + draw(ipv6_scope)
+
+    fixed_ipv6 = st.sampled_from([
+        u"::1", u"::", u"::ffff:1.2.3.4", u"::ffff:127.0.0.1", u"::127.0.0.1",
+        u"fe80::1%lo", u"fe80::1%1", u"fe80::1%2", u"::1%999", u"::1%lo",
+        u"fe80::1%", u"fe80::1%eth9", u"1::2::3", u"[::1]", u"::ffff:1.2.3",
+        u"2001:db8::1", u"FE80::1%lo", u":::", u"::1%0", u"fe80::1%4294967295",
+        u"ff02::1%lo", u"::ffff:0x7f.1", u"::1 ", u"::1x", u"1:2:3:4:5:6:7:8",
+        u"1:2:3:4:5:6:7:8:9", u"fe80::1%lo ", u"::1%1", u"::ffff:127.1"])
+
+    special = st.sampled_from([u"", u"<broadcast>", u"255.255.255.255", u"<BROADCAST>",
+                               u"<broadcast> ", u" ", u".", u"..", u"0.0.0.0", u"::",
+                               u"localhost", u"localhost.", u"LOCALHOST"])
+
+    nonascii = st.one_of(
+        st.sampled_from([
+            u"bücher.example.test", u"ü" * 70, u"\u3002", u"a\u3002example\u3002test",
+            u"\u2603.test", u"ß.example.test", u"\u0660.test", u"ｖ４.example.test",
+            u"\u200b", u"a\u200b.test", u"\udcff", u"x\udcffy.test", u"é" * 30 + u".test",
+            u"\u0627\u0031.test", u"\ufb01", u"\u00ad", u"localhost\u3002",
+            u"\u0301a.test", u"\U0001f600.test", u"ⅷ.test", u"ｌｏｃａｌｈｏｓｔ"]),
+        st.text(alphabet=u"aé\u3002.ü\u0301ß-\u200b\udcffxn", min_size=0, max_size=12),
+    )
+
+    nul_base = st.one_of(known(), fixed_ipv4, special)
+    nul_at = st.integers(0, 300)
+
+    @st.composite
+    def with_nul(draw):
+        text = draw(nul_base)
+        at = min(draw(nul_at), len(text))
+        return text[:at] + u"\0" + text[at:]
+
+    textual = st.one_of(ipv4(), fixed_ipv4, ipv6(), fixed_ipv6, special, known(),
+                        names(), long_names(), nonascii, with_nul())
+    kinds = st.sampled_from(["native"] * 8 + ["text", "bytes", "bytearray", "subclass",
+                                              "latin1", "native-subclass"])
+
+    @st.composite
+    def typed(draw):
+        text, kind = draw(textual), draw(kinds)
+        if kind == "text":
+            return text
+        if kind == "subclass":
+            return Text(text)
+        encoded = _encode(text, "latin-1" if kind == "latin1" else "utf-8")
+        if kind == "bytearray":
+            return bytearray(encoded)
+        if kind in ("bytes", "latin1"):
+            return encoded
+        if str is bytes:  # Python 2: the native str is bytes
+            return encoded if kind == "native" else Native(encoded)
+        return text if kind == "native" else Native(text)
+
+    wrong = st.sampled_from([None, 0, 1, 127, -1, 1.5, [], [u"localhost"], (),
+                             (u"localhost",), {}, memoryview(b"localhost"),
+                             True])
+    hosts = st.one_of(typed(), typed(), typed(), typed(), typed(), typed(), wrong)
+
+    port = st.one_of(
+        st.sampled_from([LISTEN_PORT] * 4 + [0, 1, 9, 53, 65535, 65536, -1, -65535,
+                                             2 ** 31 - 1, 2 ** 31, -2 ** 31, -2 ** 31 - 1,
+                                             2 ** 32, 2 ** 63, 2 ** 64, 2 ** 100, u"80",
+                                             b"80", None, 1.0, 80.5, True, False, [80]]),
+        st.integers(-70000, 70000),
+        st.integers(),
+    )
+    flowinfo = st.one_of(
+        st.sampled_from([0, 0, 0, 1, 2 ** 20 - 1, 2 ** 20, 2 ** 31, 2 ** 32 - 1,
+                         2 ** 32, 2 ** 64, -1, u"0", None, 1.5]),
+        st.integers())
+    scope_id = st.one_of(
+        st.sampled_from([0, 0, 0, 1, 2, 999, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 64,
+                         -1, u"1", None, 1.5]),
+        st.integers())
+    items = [hosts, port, flowinfo, scope_id, st.just(0)]
+
+    if family_name == "inet":
+        lengths = st.sampled_from([2] * 10 + [1, 3, 4, 5, 0])
+    else:
+        lengths = st.sampled_from([2] * 5 + [4] * 4 + [3] * 3 + [1, 5, 0])
+    shapes = st.sampled_from(["tuple"] * 14 + ["list", "subclass", "host"])
+
+    @st.composite
+    def addresses(draw):
+        values = [draw(item) for item in items[:draw(lengths)]]
+        shape = draw(shapes)
+        if shape == "list":
+            return values
+        if shape == "subclass":
+            return Tup(values)
+        if shape == "host":
+            return values[0] if values else None
+        return tuple(values)
+
+    extras = st.fixed_dictionaries({
+        "data": st.sampled_from([b"x"] * 10 + [bytearray(b"x"), memoryview(b"x"), b"",
+                                               u"x", None, 1]),
+        "flags": st.sampled_from([0] * 10 + [64, -1, 2 ** 31, 2 ** 64, u"0", None, 1.5]),
+        "buffers": st.sampled_from([[b"x"]] * 10 + [b"x", [u"x"], None, [1]]),
+        "ancdata": st.sampled_from([[]] * 10 + [None, [1], [(0, 0, b"")]]),
+    })
+    return st.tuples(addresses(), extras)
+
+
+def _encode(text, encoding):
+    try:
+        return text.encode(encoding)
+    except UnicodeError:
+        try:
+            return text.encode(encoding, "surrogateescape")
+        except (UnicodeError, LookupError):
+            return text.encode(encoding, "replace")
+
+
+def call_args(method, address, extra):
+    """The positional arguments of ``method`` for this generated call."""
+    if method == "sendto":
+        return (extra["data"], address)
+    if method == "sendto_flags":
+        return (extra["data"], extra["flags"], address)
+    if method == "sendmsg":
+        return (extra["buffers"], extra["ancdata"], extra["flags"], address)
+    return (address,)
+
+
+def _host_of(address):
+    if isinstance(address, (tuple, list)) and address:
+        return address[0]
+    return None
+
+
+class Tally(object):
+    """Counts and samples of one (method, family)."""
+
+    SAMPLES_PER_KEY = 3
+    MAX_KEYS = 40
+
+    def __init__(self):
+        self.examples = 0
+        self.parity = 0
+        self.classes = {}
+        self.blocking = 0
+        self.samples = {}
+        self.seconds = 0.0
+        self.slowest = []
+        self.faults = 0
+        self.fault_samples = []
+
+    def add(self, method, address, extra, result):
+        self.examples += 1
+        self.seconds += result["seconds"]
+        if len(self.slowest) < 3 or result["seconds"] > self.slowest[-1][0]:
+            self.slowest.append((result["seconds"], source(address)))
+            self.slowest.sort(reverse=True)
+            del self.slowest[3:]
+        cls = result["class"]
+        self.classes[cls] = self.classes.get(cls, 0) + 1
+        if cls == "parity":
+            self.parity += 1
+        blocking = bool(result["hub_queries"])
+        if blocking:
+            self.blocking += 1
+        if result["faults"]:
+            self.faults += 1
+            if len(self.fault_samples) < 5:
+                self.fault_samples.extend(result["faults"][:5 - len(self.fault_samples)])
+        if cls == "parity" and not blocking:
+            return
+        key = json.dumps([cls, blocking, result["c"][:3], result["greenfix"][:3]])
+        bucket = self.samples.get(key)
+        if bucket is None:
+            if len(self.samples) >= self.MAX_KEYS:
+                return
+            bucket = self.samples[key] = []
+        case = {"method": method, "address": source(address),
+                "extra": dict((k, source(v)) for k, v in extra.items()),
+                "result": result}
+        bucket.append(case)
+        bucket.sort(key=lambda case: len(case["address"]))
+        del bucket[self.SAMPLES_PER_KEY:]
+
+    def report(self):
+        return {"examples": self.examples, "parity": self.parity,
+                "classes": self.classes, "blocking": self.blocking,
+                "seconds": round(self.seconds, 3), "slowest": self.slowest,
+                "faults": self.faults, "fault_samples": self.fault_samples,
+                "samples": [case for bucket in self.samples.values() for case in bucket]}
+
+
+def run_generated(harness, family, examples, seed=None, only=None):
+    """Run ``examples`` generated calls through every method of the family.
+    Returns ``{"family", "python", "methods": {method: tally report},
+    "elapsed", "blocking_check"}``."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as fixed_seed
+
+    names = [m for m in methods() if only is None or m in only]
+    tallies = dict((m, Tally()) for m in names)
+
+    @settings(max_examples=examples, derandomize=seed is None, database=None,
+              deadline=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.generate], verbosity=Verbosity.quiet)
+    @given(strategies(family))
+    def check(call):
+        address, extra = call
+        for method in names:
+            result = harness.compare(method, family, call_args(method, address, extra),
+                                     _host_of(address))
+            tallies[method].add(method, address, extra, result)
+
+    if seed is not None:
+        check = fixed_seed(seed)(check)
+    start = time.time()
+    check()
+    return {"family": family, "python": sys.version.split()[0],
+            "elapsed": time.time() - start,
+            "blocking_check": harness.resolver_windows is not None,
+            "fault_check": harness.fault_check,
+            "methods": dict((m, t.report()) for m, t in tallies.items())}
+
+
+def run_cases(harness, cases):
+    """Run explicit cases ``[method, family, address_source, extra]``."""
+    defaults = {"data": "b'x'", "flags": "0", "buffers": "[b'x']", "ancdata": "[]"}
+    results = []
+    for method, family, address_source, extra in cases:
+        if method not in methods():
+            results.append(None)
+            continue
+        address = eval(address_source, namespace())
+        sources = dict(defaults, **(extra or {}))
+        values = dict((k, eval(v, namespace())) for k, v in sources.items())
+        result = harness.compare(method, family, call_args(method, address, values),
+                                 _host_of(address))
+        results.append(result)
+    return {"python": sys.version.split()[0], "results": results,
+            "blocking_check": harness.resolver_windows is not None,
+            "fault_check": harness.fault_check}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
