@@ -9,9 +9,10 @@ Usage::
 
 from __future__ import absolute_import
 
-from greenfix.control import is_patched, patch, unpatch
+from greenfix.control import clear_cache, is_patched, patch, stats, unpatch
 from greenfix.errors import GreenfixError
 
 __version__ = "0.1.0"
 
-__all__ = ["patch", "unpatch", "is_patched", "GreenfixError", "__version__"]
+__all__ = ["patch", "unpatch", "is_patched", "stats", "clear_cache", "GreenfixError",
+           "__version__"]

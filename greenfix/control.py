@@ -23,7 +23,16 @@ _state = _State()
 
 def patch(**options):
     """Make every address-taking eventlet socket call resolve host names
-    without blocking the hub.  See the docs for the options."""
+    without blocking the hub.
+
+    Returns True if it patched, False if greenfix was already patched (the
+    first patch and its options stay).  Keyword options (see docs/usage.rst):
+    ``resolver`` ("auto", "greendns", "threadpool"; default
+    ``$GREENFIX_RESOLVER`` or "auto"), ``resolv_conf``, ``hosts``,
+    ``nsswitch``, ``nameservers``, ``timeout``, ``attempts``, ``lookups``,
+    and the cache options.  An unknown option is a TypeError; an invalid
+    value, or eventlet missing, a :class:`GreenfixError`.
+    """
     if _state.patches is not None:
         return False
     parsed = Options(**options)
@@ -32,15 +41,16 @@ def patch(**options):
     except ImportError as exc:
         raise GreenfixError("greenfix.patch() needs eventlet: %s" % (exc,))
     from greenfix import resolvers
+    from greenfix.translate import Translator
 
     eventlet_patcher.warn_if_not_monkey_patched()
-    resolver = resolvers.build(parsed)
+    translator = Translator(resolvers.build(parsed), parsed)
     patches = PatchSet()
     try:
-        translator = eventlet_patcher.patch(patches, resolver, lookups=parsed.lookups)
-        translator.configure(parsed)  # the answer cache, with these options
+        eventlet_patcher.patch(patches, translator, lookups=parsed.lookups)
     except Exception:
         patches.restore()
+        translator.close()
         raise
     _state.patches, _state.translator, _state.options = patches, translator, parsed
     return True

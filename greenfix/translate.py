@@ -55,8 +55,8 @@ def check_arguments(family, method, args, position):
     CPython parses the whole call (data buffer, flags, tuple shape, port and
     flowinfo types) before ``setipaddr()`` looks the host up, and checks the
     port and flowinfo ranges after.  The same call with a numeric host on a
-    closed socket replays the parsing: it ends in EBADF if the arguments are
-    fine, or in the error CPython gives first.
+    closed socket replays the parsing: it reaches the system call (EBADF)
+    if the arguments are fine, or raises the error CPython gives first.
     """
     address = args[position]
     probe_args = list(args)
@@ -98,51 +98,76 @@ def _port_overflows_int(address):
     return not _INT_MIN <= port <= _INT_MAX
 
 
+def _py2_dotted_quad(address):
+    if type(address) is not tuple or not address:
+        return False
+    data = addr.host_bytes(address[0])
+    return data is not None and addr.scans_as_dotted_quad(data)
+
+
 class Translator(object):
     """Maps caller addresses to numeric ones through a resolution backend."""
 
     def __init__(self, resolver, options=None):
+        """``options``: an :class:`~greenfix.options.Options` for the cache
+        (None: the defaults)."""
         self.resolver = resolver
-        self.cache = None
-        self.configure(options)
-
-    def configure(self, options):
-        """Start afresh with a cache built from ``options`` (an
-        :class:`~greenfix.options.Options`; None: the defaults)."""
-        if self.cache is not None:
-            self.cache.close()
-        self.cache = Cache(self.resolver, options)
+        self.cache = Cache(resolver, options)
         self._fast = self.cache.fast
 
     def close(self):
         """Stop the cache's timer and drop its answers (``unpatch()``)."""
         self.cache.close()
 
-    def translate(self, family, args, position, method):
-        """The address ``args[position]`` as the C ``method`` should get it."""
-        address = args[position]
+    @property
+    def literals(self):
+        """The hot path's table for IPv4 sockets: IP literals map to None
+        (for any family: see ``patchers.eventlet._literal_first``)."""
+        return self._fast[socket.AF_INET]
+
+    def cached(self, family, address):
+        """The hot path: ``address`` for an IP literal already seen, the
+        cached numeric address for a fresh cached name; None otherwise."""
         try:
             if type(address) is tuple:
                 hit = self._fast[family][address[0]]
                 if hit is None:  # an IP literal
                     return address
-                if hit.expires > _clock():  # a fresh cached answer
+                # A fresh cached answer, for a host of exactly the type that
+                # CPython uses as it is: a str subclass (or unicode on Python
+                # 2) that compares equal goes through the "idna" codec there,
+                # which may reject it, so it takes the slow path.
+                if hit.expires > _clock() and type(address[0]) is str:
                     hit.hits += 1
+                    memo = hit.memo  # the last tuple translated (loggers reuse theirs)
+                    if memo[0] is address:
+                        return memo[1]
                     return (hit.address,) + address[1:]
         except (KeyError, IndexError, TypeError):
             pass
-        return self._translate_slow(family, args, position, method)
+        return None
+
+    def translate(self, family, args, position, method):
+        """The address ``args[position]`` as the C ``method`` should get it."""
+        return (self.cached(family, args[position])
+                or self._translate_slow(family, args, position, method))
 
     def _translate_slow(self, family, args, position, method):
         address = args[position]
         host = addr.split(family, address)
         if host is None:
+            if six.PY2 and _py2_dotted_quad(address):
+                # Python 2 takes it without a lookup, whatever the tuple:
+                # let the hot path pass it through too.
+                self.cache.remember_literal(family, address[0])
             return address
         if not needs_lookup(host, family):
             self.cache.remember_literal(family, address[0])
             return address
         check_arguments(family, method, args, position)
-        return addr.replace_host(address, self._lookup(host, family, address[0]))
+        translated = addr.replace_host(address, self._lookup(host, family, address[0]))
+        self.cache.memo(family, address, translated)
+        return translated
 
     def resolve_host(self, family, host):
         """The numeric address ``setipaddr()`` would find for a bare host

@@ -49,8 +49,9 @@ def hosts_file(tmp_path):
 @pytest.fixture
 def patched(dns_server, hosts_file, recwarn):
     """greenfix patched in this process, resolving through ``dns_server``;
-    undone after the test."""
-    greenfix.patch(nameservers=["127.0.0.1:%d" % dns_server.port],
+    undone after the test.  resolver="greendns": "auto" could hand a lookup
+    to libc, which would ask the machine's own nameserver."""
+    greenfix.patch(resolver="greendns", nameservers=["127.0.0.1:%d" % dns_server.port],
                    hosts=hosts_file, timeout=1, attempts=1)
     try:
         yield dns_server

@@ -562,23 +562,11 @@ EVENTLET_DIFFERENCES = [
 ]
 
 
-def _hot_path_equal_host(host, family, c):
-    """A text host of another type than the cached name it equals (a str
-    subclass; on Python 2, unicode against str) finds that name's cached
-    answer on the hot path, where CPython sends it through the idna codec,
-    which rejects it (a 64-octet label the hosts file accepts)."""
-    other_type = isinstance(host, _text) and type(host) is not str
-    encoding_failed = c[0] == "raise" and (
-        c[3] == "encoding of hostname failed" or c[1].endswith(".UnicodeError"))
-    return other_type and encoding_failed
-
-
 #: Differences that are bugs, recorded until their fix lands (each is
 #: pinned by a strict xfail in tests/test_parity_regressions.py and listed
 #: in docs/parity.rst): (category, predicate(host, family, C outcome)).
-KNOWN_DIVERGENCES = [
-    ("hot-path-equal-host", _hot_path_equal_host),
-]
+#: None is open.
+KNOWN_DIVERGENCES = []
 
 
 def classify(host, family, c, e, g):

@@ -256,3 +256,21 @@ def test_sendall_is_unaffected(patched):
     assert patched.count() == 0
     conn.close()
     listener.close()
+
+
+def test_threadpool_backend_from_a_native_thread():
+    """tpool.execute() only works on the hub's thread; from another native
+    thread the backend must call libc itself instead of deadlocking.
+    ("localhost" comes from /etc/hosts: no DNS traffic.)"""
+    from eventlet import patcher
+    from greenfix.resolvers.threadpool import ThreadPoolResolver
+
+    resolver = ThreadPoolResolver()
+    results = []
+    thread = patcher.original("threading").Thread(
+        target=lambda: results.append(resolver.resolve(b"localhost", socket.AF_INET)))
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert results and results[0].address == "127.0.0.1"
+    assert resolver.resolve(b"localhost", socket.AF_INET).address == "127.0.0.1"

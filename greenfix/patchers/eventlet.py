@@ -19,17 +19,21 @@ these classes inherit the wrappers.
 from __future__ import absolute_import
 
 import functools
+import socket
 import warnings
 
 import _socket
 import six
 
 from greenfix import lookups
-from greenfix.translate import Translator
+from greenfix.cache import clock as _clock
 
 if six.PY2:
     def _family(sock):
         return sock.family
+
+    def _fd_family(self):
+        return self.fd.family
 else:
     _raw_family = _socket.socket.family.__get__
 
@@ -40,6 +44,14 @@ else:
             return _raw_family(sock)
         except TypeError:  # GreenSocket around a socket-like object
             return getattr(sock, "family", None)
+
+    def _fd_family(self):
+        """The family of a GreenSocket (of its ``fd``): one call, as this is
+        on the hot path."""
+        try:
+            return _raw_family(self.fd)
+        except TypeError:
+            return getattr(self.fd, "family", None)
 
 
 def _wraps(original):
@@ -115,8 +127,38 @@ def _address_wrappers(translate, family_of):
             "sendto": sendto, "sendmsg": sendmsg}
 
 
-def _fd_family(self):
-    return _family(self.fd)
+def _hot_sendto(translator, wrapper):
+    """``GreenSocket.sendto``, which loggers call for every record, with the
+    hot path inline: eventlet's own body (``self._send_loop(self.fd.sendto,
+    data, *args)``, the same from eventlet 0.25 to 0.41) after one dict
+    lookup for an IP literal already seen, or for a fresh cached name sent
+    to with the very address tuple last translated (loggers keep theirs);
+    anything else goes to ``wrapper``.
+
+    The literal check looks at neither the family nor the container: a
+    literal needs no lookup in any family (libc answers EAI_ADDRFAMILY,
+    without one, for the other family's literals), and handing an address
+    to eventlet unchanged is what greenfix does with anything it does not
+    resolve.  The table is the IPv4 one, so a cached name found there is
+    used only on an IPv4 socket."""
+    literals = translator.literals
+
+    @_wraps(wrapper)
+    def sendto(self, data, *args):
+        try:
+            address = args[-1]
+            hit = literals[address[0]]
+        except (IndexError, KeyError, TypeError):
+            return wrapper(self, data, *args)
+        if hit is None:
+            return self._send_loop(self.fd.sendto, data, *args)
+        memo = hit.memo
+        if (memo[0] is address and len(args) == 1 and hit.expires > _clock()
+                and _fd_family(self) == socket.AF_INET):
+            hit.hits += 1
+            return self._send_loop(self.fd.sendto, data, memo[1])
+        return wrapper(self, data, *args)
+    return sendto
 
 
 def _ssl_refuses(name):
@@ -158,16 +200,20 @@ def is_monkey_patched():
     return patcher.is_monkey_patched("socket")
 
 
-def patch(patches, resolver, lookups=True):
-    """Apply the wrappers into ``patches`` (a :class:`PatchSet`)."""
+def patch(patches, translator, lookups=True):
+    """Apply the wrappers, which resolve through ``translator``, into
+    ``patches`` (a :class:`PatchSet`)."""
     from eventlet.greenio.base import GreenSocket
 
-    translator = Translator(resolver)
     if lookups:
         _patch_lookups(patches, translator)
     green = _address_wrappers(translator.translate, _fd_family)
-    for name in ("connect", "connect_ex", "sendto"):
+    for name in ("connect", "connect_ex"):
         patches.replace(GreenSocket, name, green[name](getattr(GreenSocket, name), name))
+    sendto = green["sendto"](getattr(GreenSocket, "sendto"), "sendto")
+    if hasattr(GreenSocket, "_send_loop"):
+        sendto = _hot_sendto(translator, sendto)
+    patches.replace(GreenSocket, "sendto", sendto)
     if hasattr(_socket.socket, "sendmsg"):
         patches.replace(GreenSocket, "sendmsg",
                         green["sendmsg"](_forward_to_fd("sendmsg"), "sendmsg"))
@@ -183,7 +229,6 @@ def patch(patches, resolver, lookups=True):
             if name != "bind":
                 wrapper = _unless(_ssl_refuses(name), wrapper, original)
             patches.replace(ssl_socket, name, wrapper)
-    return translator
 
 
 def _patch_lookups(patches, translator):

@@ -9,7 +9,7 @@ from __future__ import absolute_import
 
 import socket
 
-from eventlet import tpool
+from eventlet import patcher, tpool
 
 from greenfix.libc import libc_getaddrinfo
 from greenfix.resolvers import Answer, LookupFailed
@@ -24,11 +24,23 @@ class ThreadPoolResolver(object):
     def __init__(self, getaddrinfo=libc_getaddrinfo, execute=tpool.execute):
         self._getaddrinfo = getaddrinfo
         self._execute = execute
+        self._hub_thread = _current_thread()  # patch() runs on the hub's thread
 
     def resolve(self, host, family):
+        # tpool.execute() waits on the hub of the thread that set the pool
+        # up; from any other native thread (a tpool worker, an unpatched
+        # thread) it cannot switch there, and that thread has no hub of its
+        # own to keep running anyway: call libc directly.
+        run = self._execute if _current_thread() == self._hub_thread else _call
         try:
-            infos = self._execute(self._getaddrinfo, host, None, family)
+            infos = run(self._getaddrinfo, host, None, family)
         except socket.gaierror as exc:
             raise LookupFailed(exc.errno)
         return Answer(infos[0][4][0], None)
 
+
+_current_thread = patcher.original("threading").current_thread
+
+
+def _call(function, *args):
+    return function(*args)

@@ -1,0 +1,1 @@
+"""greenfix benchmarks: ``python benchmarks/run.py`` runs them all (see run.py)."""

@@ -1,0 +1,547 @@
+"""The answer cache (greenfix/cache.py): query counts at a real DNS server on
+loopback, TTLs and their clamps, negative caching and hold-down,
+single-flight, serve-stale, the LRU bound, invalidation by file changes,
+stats()/clear_cache(), and use from native threads.
+
+Every test patches greenfix with ``resolver="greendns"`` and
+``nameservers=["127.0.0.1:<port>"]`` of a ``tests/dnsserver.py`` server, and
+a hosts file and resolv.conf of its own: nothing is resolved through the
+machine's configuration.
+"""
+
+from __future__ import absolute_import, division
+
+import socket
+import time
+
+import eventlet
+import pytest
+import six
+from eventlet import patcher, tpool
+from eventlet.green import socket as green_socket
+
+import greenfix
+from greenfix import cache as cache_module
+from greenfix.control import _state
+from fixtures_dns import ipv6_loopback_available
+
+native_threading = patcher.original("threading")
+
+EAI_NODATA = getattr(socket, "EAI_NODATA", socket.EAI_NONAME)
+NAME = "svc.example.test"
+
+
+@pytest.fixture
+def resolv_conf(tmp_path):
+    path = tmp_path / "resolv.conf"
+    path.write_text(u"nameserver 127.0.0.1\noptions ndots:1\n")
+    return str(path)
+
+
+@pytest.fixture
+def receiver():
+    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(2)
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def sender():
+    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def patch(dns_server, hosts_file, resolv_conf):
+    """``patch(**options)``: greenfix patched to ask only ``dns_server``."""
+    assert not greenfix.is_patched()
+
+    def apply(**options):
+        # resolver="greendns": no fallback to libc, which would read the
+        # machine's resolv.conf.
+        settings = dict(resolver="greendns", nameservers=["127.0.0.1:%d" % dns_server.port],
+                        hosts=hosts_file, resolv_conf=resolv_conf, timeout=1, attempts=1)
+        settings.update(options)
+        assert greenfix.patch(**settings)
+        return dns_server
+    yield apply
+    greenfix.unpatch()
+
+
+def translate(host, port=9, family=socket.AF_INET):
+    """What the wrapped sendto hands to the C method for ``(host, port)``."""
+    return _state.translator.translate(family, (b"x", (host, port)), 1, "sendto")
+
+
+def cache():
+    return _state.translator.cache
+
+
+def eai(call):
+    with pytest.raises(socket.gaierror) as info:
+        call()
+    return info.value.errno
+
+
+# ---------------------------------------------------------------- query counts
+
+def test_10000_sendto_to_a_name_cost_one_query(patch, sender, receiver):
+    server = patch()
+    address = (NAME, receiver.getsockname()[1])
+    for _ in range(10000):
+        sender.sendto(b"x", address)
+    assert server.count(NAME, "A") == 1
+    assert server.count(NAME, "AAAA") == 0
+    assert receiver.recv(10) == b"x"
+    stats = greenfix.stats()
+    assert stats["misses"] == 1 and stats["hits"] == 9999, stats
+
+
+def test_without_the_cache_every_call_queries(patch, sender):
+    server = patch(cache_size=0)
+    for _ in range(20):
+        sender.sendto(b"x", (NAME, 9))
+    assert server.count(NAME, "A") == 20
+    assert greenfix.stats()["entries"] == 0
+
+
+def test_hot_path_leaves_what_cpython_rejects_alone(patch):
+    patch()
+    host = NAME.encode("ascii")
+    assert translate(host) == ("127.0.0.1", 9)
+    assert translate(host) == ("127.0.0.1", 9)      # bytes: served by the slow path
+    assert translate(NAME) == ("127.0.0.1", 9)
+    assert translate(NAME) == ("127.0.0.1", 9)      # str: the hot path
+    if six.PY3:  # memoryview equals b"name": CPython raises TypeError for it
+        view = memoryview(host)
+        assert translate(view) == (view, 9)
+    assert greenfix.stats()["misses"] == 1
+
+
+def test_keyed_by_family_and_by_name_bytes_not_spelling(patch):
+    if not ipv6_loopback_available():
+        pytest.skip("no IPv6 loopback")
+    server = patch()
+    assert translate(NAME) == ("127.0.0.1", 9)
+    assert translate(NAME.encode("ascii")) == ("127.0.0.1", 9)
+    assert translate(NAME, family=socket.AF_INET6) == ("::1", 9)
+    args = (b"x", (NAME, 9, 7, 0))
+    assert _state.translator.translate(socket.AF_INET6, args, 1, "sendto") == ("::1", 9, 7, 0)
+    assert server.count(NAME, "A") == 1 and server.count(NAME, "AAAA") == 1
+
+
+def test_single_flight_1000_green_threads_one_query_per_type(patch):
+    server = patch()
+    server.set_behavior("delay", name=NAME, seconds=0.2)
+    families = [socket.AF_INET]
+    if ipv6_loopback_available():
+        families.append(socket.AF_INET6)
+    socks = dict((family, green_socket.socket(family, socket.SOCK_DGRAM)) for family in families)
+    outcomes = []
+
+    def send(family):
+        socks[family].sendto(b"x", (NAME, 9))
+        outcomes.append(family)
+
+    pool = eventlet.GreenPool(1000)
+    for i in range(1000):
+        pool.spawn(send, families[i % len(families)])
+    pool.waitall()
+    assert len(outcomes) == 1000
+    assert server.count(NAME, "A") == 1
+    assert server.count(NAME, "AAAA") == (1 if len(families) == 2 else 0)
+    stats = greenfix.stats()
+    assert stats["misses"] == len(families)
+    assert stats["joins"] == 1000 - len(families), stats
+    for sock in socks.values():
+        sock.close()
+
+
+def test_a_killed_leader_hands_over_to_a_waiting_caller(patch):
+    server = patch()
+    server.set_behavior("delay", name=NAME, seconds=0.2)
+    leader = eventlet.spawn(translate, NAME)
+    eventlet.sleep(0.02)
+    follower = eventlet.spawn(translate, NAME)
+    eventlet.sleep(0.02)
+    leader.kill()
+    assert follower.wait() == ("127.0.0.1", 9)
+    assert server.count(NAME, "A") == 2
+    assert greenfix.stats()["in_flight"] == 0
+
+
+# ---------------------------------------------------------------- TTLs
+
+def test_answer_expires_after_its_ttl(patch):
+    server = patch(min_ttl=0, serve_stale=False)
+    server.add("short.example.test", "A", "127.0.0.3", ttl=1)
+    assert translate("short.example.test")[0] == "127.0.0.3"
+    assert translate("short.example.test")[0] == "127.0.0.3"
+    assert server.count("short.example.test", "A") == 1
+    eventlet.sleep(1.05)
+    assert translate("short.example.test")[0] == "127.0.0.3"
+    assert server.count("short.example.test", "A") == 2
+
+
+def test_smallest_ttl_of_a_cname_chain(patch):
+    server = patch(min_ttl=0, serve_stale=False)
+    server.add("target.example.test", "A", "127.0.0.4", ttl=3600)
+    server.add("chain.example.test", "CNAME", "target.example.test", ttl=1)
+    assert translate("chain.example.test")[0] == "127.0.0.4"
+    eventlet.sleep(1.05)
+    translate("chain.example.test")
+    assert server.count("chain.example.test", "A") == 2
+
+
+def test_min_ttl_and_max_ttl_clamp(patch):
+    server = patch(min_ttl=0.6, max_ttl=1, serve_stale=False)
+    server.add("zero.example.test", "A", "127.0.0.5", ttl=0)
+    server.add("long.example.test", "A", "127.0.0.6", ttl=86400)
+    translate("zero.example.test")
+    translate("long.example.test")
+    eventlet.sleep(0.3)
+    translate("zero.example.test")          # TTL 0 held for min_ttl
+    assert server.count("zero.example.test", "A") == 1
+    eventlet.sleep(0.8)
+    translate("long.example.test")          # TTL 86400 held for max_ttl only
+    translate("zero.example.test")
+    assert server.count("long.example.test", "A") == 2
+    assert server.count("zero.example.test", "A") == 2
+
+
+def test_answers_without_ttl_use_default_ttl(patch):
+    patch(default_ttl=1, serve_stale=False)
+    assert translate("files-only.test")[0] == "127.0.0.1"   # from the hosts file
+    translate("files-only.test")
+    assert greenfix.stats()["misses"] == 1
+    eventlet.sleep(1.05)
+    translate("files-only.test")
+    assert greenfix.stats()["misses"] == 2
+
+
+# ---------------------------------------------------------------- failures
+
+def test_nxdomain_cached_for_the_soa_minimum(patch):
+    server = patch(min_ttl=0)
+    server.add_soa("neg.test", minimum=1)
+    assert eai(lambda: translate("missing.neg.test")) == socket.EAI_NONAME
+    assert eai(lambda: translate("missing.neg.test")) == socket.EAI_NONAME
+    assert server.count("missing.neg.test", "A") == 1
+    eventlet.sleep(1.05)
+    assert eai(lambda: translate("missing.neg.test")) == socket.EAI_NONAME
+    assert server.count("missing.neg.test", "A") == 2
+    stats = greenfix.stats()
+    assert stats["failures"] == {"EAI_NONAME": 2} and stats["negative_hits"] == 1
+
+
+def test_nodata_cached_and_negative_ttl_clamped(patch):
+    server = patch(min_ttl=0, max_negative_ttl=1)   # the zone's SOA minimum is 30
+    assert eai(lambda: translate("v4only.example.test", family=socket.AF_INET6)) == EAI_NODATA
+    assert eai(lambda: translate("v4only.example.test", family=socket.AF_INET6)) == EAI_NODATA
+    assert server.count("v4only.example.test", "AAAA") == 1
+    eventlet.sleep(1.05)
+    eai(lambda: translate("v4only.example.test", family=socket.AF_INET6))
+    assert server.count("v4only.example.test", "AAAA") == 2
+
+
+def test_nxdomain_without_soa_uses_negative_ttl(patch):
+    server = patch(min_ttl=0, negative_ttl=0.5)
+    assert eai(lambda: translate("nozone.invalid")) == socket.EAI_NONAME
+    eai(lambda: translate("nozone.invalid"))
+    assert server.count("nozone.invalid", "A") == 1
+    eventlet.sleep(0.55)
+    eai(lambda: translate("nozone.invalid"))
+    assert server.count("nozone.invalid", "A") == 2
+
+
+def test_servfail_only_held_down(patch):
+    server = patch(hold_down=0.5)
+    server.set_behavior("servfail", name="flaky.example.test")
+    server.add("flaky.example.test", "A", "127.0.0.8")
+    assert eai(lambda: translate("flaky.example.test")) == socket.EAI_AGAIN
+    assert eai(lambda: translate("flaky.example.test")) == socket.EAI_AGAIN
+    assert server.count("flaky.example.test", "A") == 1      # held down
+    server.clear_behavior(name="flaky.example.test")
+    eventlet.sleep(0.55)
+    assert translate("flaky.example.test")[0] == "127.0.0.8"
+    assert server.count("flaky.example.test", "A") == 2
+    assert greenfix.stats()["failures"] == {"EAI_AGAIN": 1}
+
+
+def test_timeouts_only_held_down(patch):
+    server = patch(hold_down=0.3, timeout=0.2)
+    server.set_behavior("drop", name=NAME)
+    assert eai(lambda: translate(NAME)) == socket.EAI_AGAIN
+    started = time.time()
+    assert eai(lambda: translate(NAME)) == socket.EAI_AGAIN
+    assert time.time() - started < 0.1
+    server.clear_behavior(name=NAME)
+    eventlet.sleep(0.35)
+    assert translate(NAME)[0] == "127.0.0.1"
+
+
+# ---------------------------------------------------------------- serve-stale
+
+def heartbeat():
+    """A green thread ticking every ms; returns (ticks, stop)."""
+    ticks = []
+    running = [True]
+
+    def beat():
+        while running[0]:
+            ticks.append(time.time())
+            eventlet.sleep(0.001)
+    thread = eventlet.spawn(beat)
+    eventlet.sleep(0.01)
+
+    def stop():
+        running[0] = False
+        thread.wait()
+        return max(b - a for a, b in zip(ticks, ticks[1:]))
+    return stop
+
+
+def test_stale_answer_served_at_once_while_dns_is_black_holed(patch, sender, receiver):
+    server = patch(min_ttl=0, max_stale=1, hold_down=0.2, timeout=0.2)
+    server.add("stale.example.test", "A", "127.0.0.1", ttl=1)
+    port = receiver.getsockname()[1]
+    sender.sendto(b"first", ("stale.example.test", port))
+    assert receiver.recv(10) == b"first"
+    eventlet.sleep(1.05)
+    server.set_behavior("drop")
+    stop = heartbeat()
+    started = time.time()
+    sender.sendto(b"stale", ("stale.example.test", port))
+    took = time.time() - started
+    assert receiver.recv(10) == b"stale"
+    assert took < 0.02, took
+    eventlet.sleep(0.3)                  # the refresh times out meanwhile
+    sender.sendto(b"again", ("stale.example.test", port))
+    assert receiver.recv(10) == b"again"
+    assert stop() < 0.05
+    stats = greenfix.stats()
+    assert stats["stale"] == 2 and stats["refreshes"] >= 1, stats
+    assert server.count("stale.example.test", "A") >= 2
+    eventlet.sleep(0.8)                  # past max_stale
+    errno = eai(lambda: sender.sendto(b"late", ("stale.example.test", port)))
+    assert errno == socket.EAI_AGAIN
+
+
+def test_refresh_replaces_the_stale_answer(patch):
+    server = patch(min_ttl=0)
+    server.add("moving.example.test", "A", "127.0.0.10", ttl=1)
+    same = (b"x", ("moving.example.test", 514))    # one tuple, as logging handlers pass
+    sendto = _state.translator.translate
+    assert translate("moving.example.test")[0] == "127.0.0.10"
+    assert sendto(socket.AF_INET, same, 1, "sendto") == ("127.0.0.10", 514)
+    assert sendto(socket.AF_INET, same, 1, "sendto") == ("127.0.0.10", 514)
+    server.remove("moving.example.test")
+    server.add("moving.example.test", "A", "127.0.0.11", ttl=1)
+    eventlet.sleep(1.05)
+    assert translate("moving.example.test")[0] == "127.0.0.10"   # stale, at once
+    eventlet.sleep(0.1)                                             # refreshed meanwhile
+    assert translate("moving.example.test")[0] == "127.0.0.11"
+    assert sendto(socket.AF_INET, same, 1, "sendto") == ("127.0.0.11", 514)
+    assert server.count("moving.example.test", "A") == 2
+
+
+def test_nxdomain_on_refresh_ends_the_stale_answer(patch):
+    server = patch(min_ttl=0)
+    server.add("gone.example.test", "A", "127.0.0.12", ttl=1)
+    translate("gone.example.test")
+    server.remove("gone.example.test")
+    eventlet.sleep(1.05)
+    assert translate("gone.example.test")[0] == "127.0.0.12"
+    eventlet.sleep(0.1)
+    assert eai(lambda: translate("gone.example.test")) == socket.EAI_NONAME
+
+
+def test_serve_stale_off_waits_for_the_lookup(patch):
+    server = patch(min_ttl=0, serve_stale=False, timeout=0.3)
+    server.add("nostale.example.test", "A", "127.0.0.13", ttl=1)
+    translate("nostale.example.test")
+    eventlet.sleep(1.05)
+    server.set_behavior("drop")
+    started = time.time()
+    assert eai(lambda: translate("nostale.example.test")) == socket.EAI_AGAIN
+    assert time.time() - started >= 0.25
+    assert greenfix.stats()["stale"] == 0
+
+
+# ---------------------------------------------------------------- bound
+
+def test_lru_bound_and_second_chance_for_hot_hits(patch):
+    server = patch(cache_size=3)
+    for i in range(6):
+        server.add("n%d.example.test" % i, "A", "127.0.1.%d" % i)
+    for i in range(3):
+        translate("n%d.example.test" % i)
+    translate("n0.example.test")        # hot path hit: n0 gets a second chance
+    for i in range(3, 6):
+        translate("n%d.example.test" % i)
+        assert greenfix.stats()["entries"] <= 3
+    stats = greenfix.stats()
+    assert stats["entries"] == 3 and stats["evictions"] == 3
+    names = [host for fast in cache().fast.values() for host, hit in fast.items()
+             if hit is not None]    # None: IP literals (the resolver's own sendto)
+    assert sorted(names) == ["n0.example.test", "n4.example.test", "n5.example.test"]
+    translate("n0.example.test")
+    assert server.count("n0.example.test", "A") == 1      # kept
+    translate("n1.example.test")
+    assert server.count("n1.example.test", "A") == 2      # evicted
+
+
+def test_literals_bounded(patch, monkeypatch):
+    patch()
+    monkeypatch.setattr(cache_module, "LITERALS_MAX", 10)
+    for i in range(25):
+        translate("10.0.0.%d" % i)
+        assert len(cache().fast[socket.AF_INET]) <= 10
+
+
+# ---------------------------------------------------------------- invalidation
+
+def test_hosts_file_change_empties_the_cache(patch, hosts_file):
+    patch()
+    cache().check_interval = 0.05
+    assert translate("files-only.test")[0] == "127.0.0.1"
+    with open(hosts_file, "w") as handle:
+        handle.write("127.0.0.42 files-only.test\n")
+    eventlet.sleep(0.15)                # the cache timer notices
+    assert translate("files-only.test")[0] == "127.0.0.42"
+    assert greenfix.stats()["invalidations"] == 1
+
+
+def test_resolv_conf_change_empties_the_cache(patch, resolv_conf):
+    server = patch()
+    cache().check_interval = 0
+    translate(NAME)
+    translate(NAME)
+    assert server.count(NAME, "A") == 1
+    with open(resolv_conf, "a") as handle:
+        handle.write("options timeout:1\n")
+    translate("v4only.example.test")    # a slow-path call checks the files
+    translate(NAME)
+    assert server.count(NAME, "A") == 2
+    assert greenfix.stats()["invalidations"] == 1
+
+
+# ---------------------------------------------------------------- public API
+
+def test_stats_and_clear_cache_unpatched():
+    assert not greenfix.is_patched()
+    stats = greenfix.stats()
+    assert stats["patched"] is False and stats["backend"] is None
+    assert stats["hits"] == stats["misses"] == stats["entries"] == 0
+    assert stats["latency"] == {"count": 0, "p50": None, "p90": None, "p99": None}
+    assert greenfix.clear_cache() == 0
+
+
+def test_stats_and_clear_cache(patch):
+    server = patch()
+    translate(NAME)
+    translate(NAME)
+    eai(lambda: translate("missing.example.test"))
+    stats = greenfix.stats()
+    assert stats["backend"] == "greendns"
+    assert (stats["hits"], stats["misses"], stats["entries"]) == (1, 2, 2)
+    assert stats["failures"] == {"EAI_NONAME": 1}
+    latency = stats["latency"]
+    assert latency["count"] == 2 and 0 < latency["p50"] <= latency["p90"] <= latency["p99"]
+    assert greenfix.clear_cache() == 2
+    assert greenfix.stats()["entries"] == 0
+    translate(NAME)
+    assert server.count(NAME, "A") == 2
+
+
+def test_options_are_checked():
+    for bad in (dict(max_ttl=7200), dict(min_ttl=10, max_ttl=5), dict(cache_size=-1),
+                dict(max_stale=-1), dict(hold_down="2")):
+        with pytest.raises(greenfix.GreenfixError):
+            greenfix.patch(nameservers=["127.0.0.1:9"], **bad)
+        assert not greenfix.is_patched()
+
+
+# ---------------------------------------------------------------- threads
+
+def test_native_threads_and_green_threads_share_the_cache(patch):
+    server = patch()
+    for i in range(20):
+        server.add("t%d.example.test" % i, "A", "127.0.2.%d" % i)
+    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    translate(NAME)                     # cached before the threads start
+    errors = []
+    done = []
+
+    def work(index):
+        try:
+            for _ in range(30):
+                for host in (NAME, "t%d.example.test" % index, "t19.example.test"):
+                    sock.sendto(b"x", (host, 9))
+                    expected = "127.0.0.1" if host == NAME else \
+                        "127.0.2.%d" % int(host.split(".")[0][1:])
+                    assert translate(host)[0] == expected
+            done.append(index)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [native_threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    greens = [eventlet.spawn(work, 8 + i) for i in range(8)]
+    for green in greens:
+        green.wait()
+    deadline = time.time() + 20
+    while any(thread.is_alive() for thread in threads) and time.time() < deadline:
+        eventlet.sleep(0.01)
+    assert not any(thread.is_alive() for thread in threads), "deadlock"
+    assert not errors, errors
+    assert sorted(done) == list(range(16))
+    # Each native thread may resolve a name on its own; green threads share.
+    assert server.count(NAME, "A") == 1
+    assert 1 <= server.count("t19.example.test", "A") <= 9
+    for i in range(16):
+        assert server.count("t%d.example.test" % i, "A") == 1
+    stats = greenfix.stats()
+    assert stats["entries"] == 18 and stats["in_flight"] == 0
+    assert len(cache()._entries) == 18
+    sock.close()
+
+
+def test_tpool_worker_resolves_and_uses_the_cache(patch):
+    server = patch()
+    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def in_worker():
+        sock.sendto(b"x", (NAME, 9))
+        return translate(NAME)
+    assert tpool.execute(in_worker) == ("127.0.0.1", 9)
+    assert translate(NAME) == ("127.0.0.1", 9)
+    assert server.count(NAME, "A") == 1
+    sock.close()
+
+
+def test_stale_answer_in_a_native_thread(patch):
+    server = patch(min_ttl=0, timeout=0.2)
+    server.add("threaded.example.test", "A", "127.0.0.20", ttl=1)
+    translate("threaded.example.test")
+    eventlet.sleep(1.05)
+    server.remove("threaded.example.test")
+    server.add("threaded.example.test", "A", "127.0.0.21", ttl=60)
+    result = []
+    thread = native_threading.Thread(
+        target=lambda: result.append(translate("threaded.example.test")[0]))
+    thread.start()
+    while thread.is_alive():
+        eventlet.sleep(0.01)
+    assert result == ["127.0.0.20"]      # stale, at once; the home hub refreshes
+    deadline = time.time() + 3
+    while time.time() < deadline and \
+            server.count("threaded.example.test", "A") < 2:
+        eventlet.sleep(0.05)
+    eventlet.sleep(0.05)
+    assert translate("threaded.example.test")[0] == "127.0.0.21"
