@@ -1,6 +1,7 @@
 """patch(), unpatch() and is_patched(): what they replace and put back, and
 what the wrapped methods hand to the C methods."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -274,3 +275,27 @@ def test_threadpool_backend_from_a_native_thread():
     assert not thread.is_alive()
     assert results and results[0].address == "127.0.0.1"
     assert resolver.resolve(b"localhost", socket.AF_INET).address == "127.0.0.1"
+
+
+def test_unimportable_dnspython_falls_back_to_the_thread_pool():
+    """eventlet issue 805's situation: dnspython cannot be imported, eventlet
+    runs with EVENTLET_NO_GREENDNS=yes; "auto" must still patch (thread pool)
+    and "greendns" must say why it cannot."""
+    code = (
+        "import sys\n"
+        "for name in ('dns', 'dns.message', 'dns.name', 'dns.rdatatype'):\n"
+        "    sys.modules[name] = None\n"
+        "import eventlet; eventlet.monkey_patch()\n"
+        "import greenfix\n"
+        "from greenfix.control import _state\n"
+        "try:\n"
+        "    greenfix.patch(resolver='greendns')\n"
+        "except greenfix.GreenfixError as exc:\n"
+        "    sys.stdout.write('greendns: %s\\n' % exc)\n"
+        "greenfix.patch()\n"
+        "sys.stdout.write('auto: %s\\n' % _state.translator.resolver.name)\n"
+    )
+    env = dict(os.environ, EVENTLET_NO_GREENDNS="yes")
+    out = subprocess.check_output([sys.executable, "-W", "ignore", "-c", code], env=env)
+    assert b"greendns: resolver='greendns' but EVENTLET_NO_GREENDNS=yes" in out, out
+    assert b"auto: threadpool" in out, out
