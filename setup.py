@@ -26,10 +26,11 @@ setup(
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=[
         "six>=1.10",
-        'eventlet>=0.25,<0.34; python_version < "3"',
-        'eventlet>=0.25; python_version >= "3"',
+        # The oldest eventlet CI runs is 0.33.3, the last for Python 2.7.
+        'eventlet>=0.33.3,<0.34; python_version < "3"',
+        'eventlet>=0.33.3; python_version >= "3"',
         'dnspython>=1.16,<2; python_version < "3"',
-        'dnspython>=1.16; python_version >= "3"',
+        'dnspython>=2.2; python_version >= "3"',
     ],
     entry_points={"console_scripts": ["greenfix = greenfix.cli:main"]},
     classifiers=[

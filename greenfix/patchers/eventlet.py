@@ -130,7 +130,7 @@ def _address_wrappers(translate, family_of):
 def _hot_sendto(translator, wrapper):
     """``GreenSocket.sendto``, which loggers call for every record, with the
     hot path inline: eventlet's own body (``self._send_loop(self.fd.sendto,
-    data, *args)``, the same from eventlet 0.25 to 0.41) after one dict
+    data, *args)``, the same in every release from 0.33 to 0.41) after one dict
     lookup for an IP literal already seen, or for a fresh cached name sent
     to with the very address tuple last translated (loggers keep theirs);
     anything else goes to ``wrapper``.
