@@ -49,7 +49,11 @@ for version in 2.7 3.13; do
         # virtualenv < 20.22 is the last that makes Python 2.7 environments
         "$py311" -m venv "$WORK/virtualenv"
         "$WORK/virtualenv/bin/pip" install --quiet --disable-pip-version-check 'virtualenv<20.22'
-        "$WORK/virtualenv/bin/virtualenv" --quiet -p "$base" "$env"
+        # embedded seed packages, no "periodic update" of the shared wheel
+        # cache (see tox.ini: it once seeded a pip that broke 3.6 and 3.8)
+        VIRTUALENV_PIP=embed VIRTUALENV_SETUPTOOLS=embed VIRTUALENV_WHEEL=embed \
+            VIRTUALENV_NO_PERIODIC_UPDATE=1 \
+            "$WORK/virtualenv/bin/virtualenv" --quiet -p "$base" "$env"
     else
         "$base" -m venv "$env"
     fi
