@@ -237,6 +237,9 @@ def _patch_lookups(patches, translator):
     ``socket`` (see :mod:`greenfix.lookups`)."""
     import socket as stdlib_socket
     from eventlet.green import socket as green_socket
+    from greenfix.resolvers.threadpool import start_pool
+
+    start_pool()  # getaddrinfo and gethostbyname_ex use it for names
 
     replacements = {
         "getaddrinfo": lookups.make_getaddrinfo(),

@@ -15,6 +15,14 @@ from greenfix.libc import libc_getaddrinfo
 from greenfix.resolvers import Answer, LookupFailed
 
 
+def start_pool():
+    """Start eventlet's thread pool now (idempotent).  Its first use starts
+    the worker threads from the hub's thread, which stalls the hub for tens
+    of milliseconds: that belongs in ``patch()``, at start-up, not in the
+    first lookup of a running service."""
+    tpool.setup()
+
+
 class ThreadPoolResolver(object):
     """Answers ``resolve(host_bytes, family)`` the way ``setipaddr()`` does:
     ``getaddrinfo(host, NULL, {ai_family=family})``, first result."""
@@ -25,6 +33,8 @@ class ThreadPoolResolver(object):
         self._getaddrinfo = getaddrinfo
         self._execute = execute
         self._hub_thread = _current_thread()  # patch() runs on the hub's thread
+        if execute is tpool.execute:
+            start_pool()
 
     def resolve(self, host, family):
         # tpool.execute() waits on the hub of the thread that set the pool
