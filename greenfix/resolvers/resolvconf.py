@@ -192,19 +192,3 @@ def parse(text, environ=None):
     conf.search = search
     return conf
 
-
-def read(path, environ=None):
-    """Parse the file at ``path``; a missing or unreadable file reads as an
-    empty one, as glibc treats it."""
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("latin-1")
-    except (IOError, OSError):
-        text = ""
-    return parse(text, environ)
-
-
-def read_budget(path, environ=None):
-    """``(timeout, attempts)`` as glibc would use them for ``path``."""
-    conf = read(path, environ)
-    return conf.timeout, conf.attempts
