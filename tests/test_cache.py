@@ -24,6 +24,7 @@ import greenfix
 from greenfix import cache as cache_module
 from greenfix.control import _state
 from fixtures_dns import ipv6_loopback_available
+from heartbeat import Heartbeat
 
 native_threading = patcher.original("threading")
 
@@ -285,25 +286,6 @@ def test_timeouts_only_held_down(patch):
 
 # ---------------------------------------------------------------- serve-stale
 
-def heartbeat():
-    """A green thread ticking every ms; returns (ticks, stop)."""
-    ticks = []
-    running = [True]
-
-    def beat():
-        while running[0]:
-            ticks.append(time.time())
-            eventlet.sleep(0.001)
-    thread = eventlet.spawn(beat)
-    eventlet.sleep(0.01)
-
-    def stop():
-        running[0] = False
-        thread.wait()
-        return max(b - a for a, b in zip(ticks, ticks[1:]))
-    return stop
-
-
 def test_stale_answer_served_at_once_while_dns_is_black_holed(patch, sender, receiver):
     server = patch(min_ttl=0, max_stale=1, hold_down=0.2, timeout=0.2)
     server.add("stale.example.test", "A", "127.0.0.1", ttl=1)
@@ -312,16 +294,16 @@ def test_stale_answer_served_at_once_while_dns_is_black_holed(patch, sender, rec
     assert receiver.recv(10) == b"first"
     eventlet.sleep(1.05)
     server.set_behavior("drop")
-    stop = heartbeat()
-    started = time.time()
-    sender.sendto(b"stale", ("stale.example.test", port))
-    took = time.time() - started
-    assert receiver.recv(10) == b"stale"
-    assert took < 0.02, took
-    eventlet.sleep(0.3)                  # the refresh times out meanwhile
-    sender.sendto(b"again", ("stale.example.test", port))
-    assert receiver.recv(10) == b"again"
-    assert stop() < 0.05
+    with Heartbeat() as beat:
+        started = time.time()
+        sender.sendto(b"stale", ("stale.example.test", port))
+        took = time.time() - started
+        assert receiver.recv(10) == b"stale"
+        assert took < 0.02, took
+        eventlet.sleep(0.3)              # the refresh times out meanwhile
+        sender.sendto(b"again", ("stale.example.test", port))
+        assert receiver.recv(10) == b"again"
+    assert beat.gap < 0.05
     stats = greenfix.stats()
     assert stats["stale"] == 2 and stats["refreshes"] >= 1, stats
     assert server.count("stale.example.test", "A") >= 2
