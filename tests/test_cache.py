@@ -353,6 +353,117 @@ def test_serve_stale_off_waits_for_the_lookup(patch):
     assert greenfix.stats()["stale"] == 0
 
 
+# ---------------------------------------------------------------- hot sendto
+# GreenSocket.sendto keeps, per socket, the translation of the address tuple
+# it last sent to a cached name (patchers/eventlet.py::_hot_sendto).  These
+# tests go through real sockets, so they see what that memo sends where.
+
+def _udp(family, host, port=0):
+    sock = green_socket.socket(family, socket.SOCK_DGRAM)
+    sock.bind((host, port))
+    sock.settimeout(2)
+    return sock
+
+
+def _hot_path_hits():
+    return greenfix.stats()["hits"]
+
+
+def test_hot_sendto_follows_a_refreshed_answer(patch):
+    server = patch(min_ttl=0)
+    old = _udp(socket.AF_INET, "127.0.0.20")
+    port = old.getsockname()[1]
+    new = _udp(socket.AF_INET, "127.0.0.21", port)
+    sender = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        server.add("moving.example.test", "A", "127.0.0.20", ttl=1)
+        address = ("moving.example.test", port)    # one tuple, as loggers keep
+        for payload in (b"miss", b"hit1", b"hit2"):
+            sender.sendto(payload, address)
+            assert old.recv(10) == payload
+        assert _hot_path_hits() == 2
+        server.remove("moving.example.test")
+        server.add("moving.example.test", "A", "127.0.0.21", ttl=1)
+        eventlet.sleep(1.05)
+        sender.sendto(b"stale", address)            # expired: stale, refreshed meanwhile
+        assert old.recv(10) == b"stale"
+        eventlet.sleep(0.1)
+        for payload in (b"fresh1", b"fresh2", b"fresh3"):
+            sender.sendto(payload, address)
+            assert new.recv(10) == payload
+        assert server.count("moving.example.test", "A") == 2
+    finally:
+        for sock in (old, new, sender):
+            sock.close()
+
+
+def test_hot_sendto_expires_with_the_ttl(patch, sender, receiver):
+    server = patch(min_ttl=0, serve_stale=False)
+    server.add("short.example.test", "A", "127.0.0.1", ttl=1)
+    address = ("short.example.test", receiver.getsockname()[1])
+    for _ in range(3):
+        sender.sendto(b"x", address)
+    assert server.count("short.example.test", "A") == 1
+    eventlet.sleep(1.05)
+    sender.sendto(b"x", address)
+    assert server.count("short.example.test", "A") == 2
+
+
+def test_hot_sendto_after_clear_cache_asks_again(patch, sender, receiver):
+    server = patch()
+    address = (NAME, receiver.getsockname()[1])
+    for _ in range(3):
+        sender.sendto(b"x", address)
+    greenfix.clear_cache()
+    sender.sendto(b"x", address)
+    assert server.count(NAME, "A") == 2
+
+
+def test_hot_sendto_keeps_families_apart(patch, sender, receiver):
+    """An IPv6 socket sending the very tuple an IPv4 socket sent to gets
+    the AAAA answer, not the IPv4 one memoised for the other socket."""
+    if not ipv6_loopback_available():
+        pytest.skip("no IPv6 loopback")
+    server = patch()
+    port = receiver.getsockname()[1]
+    receiver6 = _udp(socket.AF_INET6, "::1", port)
+    sender6 = green_socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        address = (NAME, port)
+        for payload in (b"v4-1", b"v4-2"):
+            sender.sendto(payload, address)
+            assert receiver.recv(10) == payload
+        for payload in (b"v6-1", b"v6-2"):
+            sender6.sendto(payload, address)
+            assert receiver6.recv(10) == payload
+        sender.sendto(b"v4-3", address)
+        assert receiver.recv(10) == b"v4-3"
+        assert server.count(NAME, "A") == 1 and server.count(NAME, "AAAA") == 1
+    finally:
+        receiver6.close()
+        sender6.close()
+
+
+def test_hot_sendto_memo_is_per_tuple_and_per_socket(patch, receiver):
+    server = patch()
+    other = _udp(socket.AF_INET, "127.0.0.1")
+    to_receiver, to_other = (NAME, receiver.getsockname()[1]), (NAME, other.getsockname()[1])
+    first, second = (green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                     for _ in range(2))
+    try:
+        for sock, address, destination in (
+                (first, to_receiver, receiver), (first, to_receiver, receiver),
+                (first, to_other, other), (first, to_other, other),
+                (second, to_receiver, receiver), (first, to_receiver, receiver),
+                (second, to_other, other)):
+            sock.sendto(b"x", address)
+            assert destination.recv(10) == b"x"
+        assert server.count(NAME, "A") == 1
+    finally:
+        for sock in (first, second, other):
+            sock.close()
+
+
 # ---------------------------------------------------------------- bound
 
 def test_lru_bound_and_second_chance_for_hot_hits(patch):

@@ -31,9 +31,6 @@ from greenfix.cache import clock as _clock
 if six.PY2:
     def _family(sock):
         return sock.family
-
-    def _fd_family(self):
-        return self.fd.family
 else:
     _raw_family = _socket.socket.family.__get__
 
@@ -45,13 +42,10 @@ else:
         except TypeError:  # GreenSocket around a socket-like object
             return getattr(sock, "family", None)
 
-    def _fd_family(self):
-        """The family of a GreenSocket (of its ``fd``): one call, as this is
-        on the hot path."""
-        try:
-            return _raw_family(self.fd)
-        except TypeError:
-            return getattr(self.fd, "family", None)
+
+def _fd_family(self):
+    """The family of a GreenSocket: that of its ``fd``."""
+    return _family(self.fd)
 
 
 def _wraps(original):
@@ -127,37 +121,69 @@ def _address_wrappers(translate, family_of):
             "sendto": sendto, "sendmsg": sendmsg}
 
 
+#: The GreenSocket attribute in which the hot ``sendto`` keeps, per socket,
+#: ``(cache entry, caller's address tuple, translated tuple)`` for the name it
+#: last sent to; unused (and harmless) once unpatch() has run.
+MEMO = "_greenfix_sendto_memo"
+
+
 def _hot_sendto(translator, wrapper):
     """``GreenSocket.sendto``, which loggers call for every record, with the
-    hot path inline: eventlet's own body (``self._send_loop(self.fd.sendto,
-    data, *args)``, the same in every release from 0.33 to 0.41) after one dict
-    lookup for an IP literal already seen, or for a fresh cached name sent
-    to with the very address tuple last translated (loggers keep theirs);
-    anything else goes to ``wrapper``.
+    hot path inline.
 
-    The literal check looks at neither the family nor the container: a
-    literal needs no lookup in any family (libc answers EAI_ADDRFAMILY,
-    without one, for the other family's literals), and handing an address
-    to eventlet unchanged is what greenfix does with anything it does not
-    resolve.  The table is the IPv4 one, so a cached name found there is
-    used only on an IPv4 socket."""
+    ``sendto(data, address)`` to an IP literal already seen costs one dict
+    lookup, then runs eventlet's own body (``self._send_loop(self.fd.sendto,
+    data, address)``, the same in every release from 0.33 to 0.41).  The
+    address is passed positionally rather than as ``*args``: that saves more
+    than the lookup costs, so the patched call is no slower than eventlet's.
+
+    A name costs the same lookup, which finds its cache entry, then the
+    socket's memo (see :data:`MEMO`): when it holds this very entry and
+    address tuple (loggers keep theirs) and the entry is fresh, the
+    translated tuple is sent.  The memo lives on the socket, whose family
+    never changes, so the hot path need not read the family: the table is
+    the IPv4 one, and only an IPv4 socket gets a memo from it.
+
+    Anything else (flags, other shapes, names not cached or expired, bad
+    input) goes to ``wrapper``, which mirrors CPython's checks.  A literal
+    needs no lookup in any family (libc answers EAI_ADDRFAMILY, without one,
+    for the other family's literals), and handing an address to eventlet
+    unchanged is what greenfix does with anything it does not resolve."""
     literals = translator.literals
+    clock, miss = _clock, object()
+
+    def remember(sock, args):
+        """After ``wrapper`` sent to a name, memoise its translation on
+        ``sock`` if the translator memoised it for this tuple, in the IPv4
+        table, and ``sock`` is an IPv4 socket."""
+        try:
+            address, = args
+            entry = literals.get(address[0])
+            if entry is not None and entry.memo[0] is address \
+                    and _fd_family(sock) == socket.AF_INET:
+                setattr(sock, MEMO, (entry, address, entry.memo[1]))
+        except Exception:  # an odd address or socket: no memo
+            pass
 
     @_wraps(wrapper)
     def sendto(self, data, *args):
         try:
-            address = args[-1]
+            address, = args
             hit = literals[address[0]]
-        except (IndexError, KeyError, TypeError):
-            return wrapper(self, data, *args)
-        if hit is None:
-            return self._send_loop(self.fd.sendto, data, *args)
-        memo = hit.memo
-        if (memo[0] is address and len(args) == 1 and hit.expires > _clock()
-                and _fd_family(self) == socket.AF_INET):
-            hit.hits += 1
-            return self._send_loop(self.fd.sendto, data, memo[1])
-        return wrapper(self, data, *args)
+            if hit is not None:  # a cached name, not a literal
+                memo = self._greenfix_sendto_memo  # MEMO, spelt out: faster
+                if memo[0] is hit and memo[1] is address and hit.expires > clock():
+                    hit.hits += 1
+                    address = memo[2]
+                else:
+                    hit = miss
+        except Exception:  # other shapes, odd objects, no memo yet: see wrapper
+            hit = miss
+        if hit is miss:
+            sent = wrapper(self, data, *args)
+            remember(self, args)
+            return sent
+        return self._send_loop(self.fd.sendto, data, address)
     return sendto
 
 
