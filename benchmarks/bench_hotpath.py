@@ -54,7 +54,7 @@ def run(calls=200, rounds=501):
                 method, address = variants[key]
                 GreenSocket.sendto = method
                 samples[key].append(
-                    common.time_loop(sender.sendto, (b"x", address), calls) / calls)
+                    common.time_sendto(sender, b"x", address, calls) / calls)
                 _drain(receiver)
         GreenSocket.sendto = greenfixs
         queries = server.count(NAME)

@@ -21,7 +21,7 @@ def run(calls=CALLS):
     address = (NAME, receiver.getsockname()[1])
     try:
         greenfix.patch(**common.patch_options(server))
-        elapsed = common.time_loop(sender.sendto, (b"x", address), calls)
+        elapsed = common.time_sendto(sender, b"x", address, calls)
         stats = greenfix.stats()
         a_queries, aaaa_queries = server.count(NAME, "A"), server.count(NAME, "AAAA")
     finally:

@@ -49,6 +49,21 @@ def test_patch_replaces_and_unpatch_restores_identical_originals(clean):
         assert after[key] is original, key
 
 
+def test_unpatch_leaves_the_classes_exactly_as_they_were(clean):
+    """Nothing greenfix added (the sendto memo's class default, say) stays
+    behind, and nothing it replaced is left different."""
+    classes = (GreenSocket, green_ssl.GreenSSLSocket)
+    before = [dict(vars(cls)) for cls in classes]
+    greenfix.patch(nameservers=["127.0.0.1:9"])
+    assert [dict(vars(cls)) for cls in classes] != before
+    greenfix.unpatch()
+    after = [dict(vars(cls)) for cls in classes]
+    for was, now in zip(before, after):
+        assert sorted(now) == sorted(was)
+        assert all(now[name] is was[name] for name in was), \
+            [name for name in was if now[name] is not was[name]]
+
+
 def test_patch_is_idempotent(clean):
     assert greenfix.patch(nameservers=["127.0.0.1:9"]) is True
     first = snapshot(PATCHED)

@@ -126,6 +126,9 @@ def _address_wrappers(translate, family_of):
 #: last sent to; unused (and harmless) once unpatch() has run.
 MEMO = "_greenfix_sendto_memo"
 
+#: The class-level default of :data:`MEMO`: matches no cache entry.
+NO_MEMO = (None, None, None)
+
 
 def _hot_sendto(translator, wrapper):
     """``GreenSocket.sendto``, which loggers call for every record, with the
@@ -150,12 +153,13 @@ def _hot_sendto(translator, wrapper):
     for the other family's literals), and handing an address to eventlet
     unchanged is what greenfix does with anything it does not resolve."""
     literals = translator.literals
-    clock, miss = _clock, object()
+    clock = _clock
 
-    def remember(sock, args):
-        """After ``wrapper`` sent to a name, memoise its translation on
-        ``sock`` if the translator memoised it for this tuple, in the IPv4
-        table, and ``sock`` is an IPv4 socket."""
+    def slow(sock, data, args):
+        """``wrapper``; then, if it sent to a name that the translator
+        memoised for this tuple in the IPv4 table and ``sock`` is an IPv4
+        socket, the socket's memo."""
+        sent = wrapper(sock, data, *args)
         try:
             address, = args
             entry = literals.get(address[0])
@@ -164,26 +168,22 @@ def _hot_sendto(translator, wrapper):
                 setattr(sock, MEMO, (entry, address, entry.memo[1]))
         except Exception:  # an odd address or socket: no memo
             pass
+        return sent
 
     @_wraps(wrapper)
     def sendto(self, data, *args):
         try:
             address, = args
             hit = literals[address[0]]
-            if hit is not None:  # a cached name, not a literal
-                memo = self._greenfix_sendto_memo  # MEMO, spelt out: faster
-                if memo[0] is hit and memo[1] is address and hit.expires > clock():
-                    hit.hits += 1
-                    address = memo[2]
-                else:
-                    hit = miss
-        except Exception:  # other shapes, odd objects, no memo yet: see wrapper
-            hit = miss
-        if hit is miss:
-            sent = wrapper(self, data, *args)
-            remember(self, args)
-            return sent
-        return self._send_loop(self.fd.sendto, data, address)
+        except Exception:  # other shapes, odd objects, names not cached
+            return slow(self, data, args)
+        if hit is None:  # an IP literal
+            return self._send_loop(self.fd.sendto, data, address)
+        memo = self._greenfix_sendto_memo  # MEMO spelt out; NO_MEMO by default
+        if memo[0] is hit and memo[1] is address and hit.expires > clock():
+            hit.hits += 1
+            return self._send_loop(self.fd.sendto, data, memo[2])
+        return slow(self, data, args)
     return sendto
 
 
@@ -239,6 +239,7 @@ def patch(patches, translator, lookups=True):
     sendto = green["sendto"](getattr(GreenSocket, "sendto"), "sendto")
     if hasattr(GreenSocket, "_send_loop"):
         sendto = _hot_sendto(translator, sendto)
+        patches.replace(GreenSocket, MEMO, NO_MEMO)
     patches.replace(GreenSocket, "sendto", sendto)
     if hasattr(_socket.socket, "sendmsg"):
         patches.replace(GreenSocket, "sendmsg",
