@@ -91,11 +91,14 @@ def run(calls=200, rounds=501):
               "<= %.2fx" % CACHED_TARGET, cached_ratio <= CACHED_TARGET)
     table.add("literal patched / unpatched", "%.3fx" % patched_ratio,
               "<= %.2fx" % PATCHED_TARGET, patched_ratio <= PATCHED_TARGET)
+    table.add("cached name (patched) / literal (unpatched), for comparison",
+              "%.3fx" % (best["cached"] / best["unpatched"]))
     table.add("median per-round ratios (cached/literal, patched/unpatched)",
               "%.3fx, %.3fx" % (paired["cached"], paired["literal"]))
     table.add("DNS queries for %s over the run (TTL 60)" % NAME, queries, "== 1", queries == 1)
-    table.add("hot-path hits counted", stats["hits"],
-              "== %d" % (rounds * calls + 1), stats["hits"] >= rounds * calls)
+    # The warm-up call is the one miss; every timed call to the name a hit.
+    table.add("cache hits counted", stats["hits"],
+              "== %d" % (rounds * calls), stats["hits"] == rounds * calls)
     return table
 
 

@@ -38,7 +38,7 @@ def main(argv):
         eventlet.__version__, platform.platform()))
     runs = [
         ("queries", lambda: bench_queries.run()),
-        ("hot path", lambda: bench_hotpath.run(rounds=21 if quick else 101)),
+        ("hot path", lambda: bench_hotpath.run(rounds=101 if quick else 501)),
         ("serve-stale", lambda: bench_stale.run()),
         ("bound", lambda: bench_bound.run(names=100000 if quick else bench_bound.NAMES)),
     ]
