@@ -39,11 +39,17 @@ def resolv_conf(tmp_path):
     return str(path)
 
 
+def _udp(family, host, port=0):
+    """A green UDP socket bound to ``(host, port)``, reads time out in 2 s."""
+    sock = green_socket.socket(family, socket.SOCK_DGRAM)
+    sock.bind((host, port))
+    sock.settimeout(2)
+    return sock
+
+
 @pytest.fixture
 def receiver():
-    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(2)
+    sock = _udp(socket.AF_INET, "127.0.0.1")
     yield sock
     sock.close()
 
@@ -358,17 +364,6 @@ def test_serve_stale_off_waits_for_the_lookup(patch):
 # it last sent to a cached name (patchers/eventlet.py::_hot_sendto).  These
 # tests go through real sockets, so they see what that memo sends where.
 
-def _udp(family, host, port=0):
-    sock = green_socket.socket(family, socket.SOCK_DGRAM)
-    sock.bind((host, port))
-    sock.settimeout(2)
-    return sock
-
-
-def _hot_path_hits():
-    return greenfix.stats()["hits"]
-
-
 def test_hot_sendto_follows_a_refreshed_answer(patch):
     server = patch(min_ttl=0)
     old = _udp(socket.AF_INET, "127.0.0.20")
@@ -381,7 +376,7 @@ def test_hot_sendto_follows_a_refreshed_answer(patch):
         for payload in (b"miss", b"hit1", b"hit2"):
             sender.sendto(payload, address)
             assert old.recv(10) == payload
-        assert _hot_path_hits() == 2
+        assert greenfix.stats()["hits"] == 2
         server.remove("moving.example.test")
         server.add("moving.example.test", "A", "127.0.0.21", ttl=1)
         eventlet.sleep(1.05)
