@@ -11,8 +11,10 @@ machine's configuration.
 
 from __future__ import absolute_import, division
 
+import gc
 import socket
 import time
+import weakref
 
 import eventlet
 import pytest
@@ -457,6 +459,73 @@ def test_hot_sendto_memo_is_per_tuple_and_per_socket(patch, receiver):
     finally:
         for sock in (first, second, other):
             sock.close()
+
+
+def test_hot_sendto_memo_keeps_no_socket_alive(patch, receiver):
+    """The memo holds the socket's ``fd`` and the class's send loop, nothing
+    bound to the GreenSocket: a dropped socket is freed by its reference
+    count, with the collector off, as an unpatched one is."""
+    patch()
+    address = (NAME, receiver.getsockname()[1])
+    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(3):
+        sock.sendto(b"x", address)
+        assert receiver.recv(10) == b"x"
+    assert greenfix.stats()["hits"] == 2
+    ref = weakref.ref(sock)
+    gc.disable()
+    try:
+        del sock
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_hot_sendto_sends_through_the_socket_class_loop(patch, receiver):
+    """A hit runs the send loop of the socket's class, as eventlet's own
+    ``sendto`` (``self._send_loop``) would for a subclass overriding it."""
+    patch()
+    calls = []
+
+    class Counting(green_socket.socket):
+        def _send_loop(self, send_method, data, *args):
+            calls.append(args)
+            return super(Counting, self)._send_loop(send_method, data, *args)
+
+    sock = Counting(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        port = receiver.getsockname()[1]
+        address = (NAME, port)
+        for _ in range(3):
+            sock.sendto(b"x", address)
+            assert receiver.recv(10) == b"x"
+        assert greenfix.stats()["hits"] == 2
+        assert calls == [(("127.0.0.1", port),)] * 3
+    finally:
+        sock.close()
+
+
+def test_hot_sendto_on_a_closed_socket_fails_as_unpatched(patch, receiver):
+    """A hit after close() raises what eventlet's own sendto raises there
+    (EBADF), and sends nothing."""
+    from eventlet.greenio.base import GreenSocket
+    eventlets = vars(GreenSocket)["sendto"]
+    patch()
+    address = (NAME, receiver.getsockname()[1])  # one tuple, as loggers keep
+    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(2):
+        sock.sendto(b"x", address)
+        assert receiver.recv(10) == b"x"
+    sock.close()
+    with pytest.raises(Exception) as hit:
+        sock.sendto(b"x", address)
+    assert greenfix.stats()["hits"] == 2  # the call after close() was a hit too
+    with pytest.raises(Exception) as unpatched:
+        eventlets(sock, b"x", receiver.getsockname())
+    assert (type(hit.value), hit.value.args) == (type(unpatched.value), unpatched.value.args)
+    receiver.settimeout(0.05)
+    with pytest.raises(socket.timeout):
+        receiver.recv(10)
 
 
 # ---------------------------------------------------------------- bound
