@@ -38,7 +38,8 @@ def main(argv):
         eventlet.__version__, platform.platform()))
     runs = [
         ("queries", lambda: bench_queries.run()),
-        ("hot path", lambda: bench_hotpath.run(rounds=101 if quick else 501)),
+        ("hot path", lambda: bench_hotpath.run(rounds=101 if quick else 501,
+                                               processes=3 if quick else 5)),
         ("serve-stale", lambda: bench_stale.run()),
         ("bound", lambda: bench_bound.run(names=100000 if quick else bench_bound.NAMES)),
     ]
