@@ -63,7 +63,6 @@ def measure(calls=200, rounds=501):
                 samples[key].append(
                     common.time_sendto(sender, b"x", address, calls) / calls)
                 _drain(receiver)
-        GreenSocket.sendto = greenfixs
         queries = server.count(NAME)
         stats = greenfix.stats()
     finally:
@@ -81,8 +80,8 @@ def measure(calls=200, rounds=501):
 def _in_processes(calls, rounds, processes):
     """:func:`measure` in ``processes`` fresh interpreters, one at a time."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    path = os.environ.get("PYTHONPATH")
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + path if path else root)
     results = []
     for _ in range(processes):
         out = subprocess.check_output(
