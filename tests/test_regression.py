@@ -12,14 +12,14 @@ catch; with it the outcome is libc's, without the freeze.
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import six
 
+import children
 import netns
 
-SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario.py")
+SCENARIO = os.path.join(children.TESTS_DIR, "scenario.py")
 MAX_GAP = 0.050
 EAI_AGAIN = -3
 
@@ -37,11 +37,8 @@ RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 
 
 def run_scenario(**config):
-    env = dict(os.environ)
-    here = os.path.dirname(SCENARIO)
-    env["PYTHONPATH"] = os.pathsep.join([here, os.path.dirname(here), env.get("PYTHONPATH", "")])
-    proc = subprocess.Popen([sys.executable, "-W", "ignore", SCENARIO, json.dumps(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = children.popen(["-W", "ignore", SCENARIO, json.dumps(config)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate()
     assert proc.returncode == 0, err.decode("utf-8", "replace")
     return json.loads(out.decode("utf-8").strip().splitlines()[-1])
