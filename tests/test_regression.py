@@ -35,6 +35,17 @@ NETNS_METHODS = METHODS + ["syslog_handler"]
 # Resolver budget of the namespace tests: one try of one second.
 RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 
+# The fast loop's share (scripts/test-fast.sh: -m "not slow"): one UDP and
+# one TCP call.  The other methods cost 1 to 4 s each per test and hub, and
+# run in the full matrix (scripts/test.sh).
+FAST_METHODS = ("sendto", "connect_tcp")
+
+
+def method_params(methods):
+    """``methods`` as test parameters, those not in FAST_METHODS marked slow."""
+    return [method if method in FAST_METHODS else pytest.param(method, marks=pytest.mark.slow)
+            for method in methods]
+
 
 def run_scenario(**config):
     proc = children.popen(["-W", "ignore", SCENARIO, json.dumps(config)],
@@ -54,7 +65,7 @@ def run_scenario_in_netns(**config):
 
 
 @pytest.mark.hubs
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", method_params(METHODS))
 def test_dropped_dns_does_not_freeze_the_hub(method):
     result = run_scenario(method=method, greenfix=True, dns="drop")
     assert result["net_gap"] < MAX_GAP, result
@@ -65,7 +76,7 @@ def test_dropped_dns_does_not_freeze_the_hub(method):
 
 
 @pytest.mark.hubs
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", method_params(METHODS))
 def test_answered_dns_delivers(method):
     result = run_scenario(method=method, greenfix=True, dns="answer")
     assert result["outcome"]["ok"], result
@@ -73,7 +84,7 @@ def test_answered_dns_delivers(method):
     assert result["net_gap"] < MAX_GAP, result
 
 
-@pytest.mark.parametrize("method", NETNS_METHODS)
+@pytest.mark.parametrize("method", method_params(NETNS_METHODS))
 def test_netns_freeze_without_greenfix_none_with_it(method):
     """Through /etc/resolv.conf, libc and greenfix see the same dropped DNS.
 
@@ -88,7 +99,7 @@ def test_netns_freeze_without_greenfix_none_with_it(method):
     assert patched["outcome"]["errno"] == EAI_AGAIN
 
 
-@pytest.mark.parametrize("method", NETNS_METHODS)
+@pytest.mark.parametrize("method", method_params(NETNS_METHODS))
 def test_netns_answered_dns_delivers_like_libc(method):
     netns.require_netns()
     unpatched = run_scenario_in_netns(method=method, greenfix=False, dns="answer", system=True)
