@@ -12,6 +12,7 @@
 #                          0 = one env at a time with live output)
 #   GREENFIX_PYTHON        interpreter used to bootstrap tox (default: 3.11)
 #   GREENFIX_RERUN_FAILED  0 = no second try for failed tests (see tox.ini [greenfix])
+#   GREENFIX_PROGRESS      set by this script in parallel mode (scripts/matrix_report.py)
 #   CI, GREENFIX_*         passed through to the tests
 #
 # Bootstraps tox + virtualenv into .tox-bootstrap/ (virtualenv >= 20.22 cannot
@@ -82,7 +83,8 @@ log "$("$VENV/bin/tox" --version | head -1); virtualenv $("$VENV/bin/python" -c 
 export VIRTUALENV_PIP=embed VIRTUALENV_SETUPTOOLS=embed VIRTUALENV_WHEEL=embed
 export VIRTUALENV_NO_PERIODIC_UPDATE=1
 result="$BOOT/result.json"
-rm -f "$result"
+progress="$BOOT/progress.jsonl"
+rm -f "$result" "$progress" "$progress.done"
 parallel="${GREENFIX_TOX_PARALLEL:-auto}"
 if [ "$parallel" = 0 ]; then
     set -- run --result-json "$result" "$@"
@@ -91,62 +93,25 @@ else
 fi
 log "tox $*"
 rc=0
+watcher=
+if [ "$parallel" != 0 ]; then
+    # tox -p shows nothing until every env is done: print each pytest run as
+    # it ends (scripts/tox_pytest.py writes $GREENFIX_PROGRESS) and, once a
+    # minute, the runs still going
+    export GREENFIX_PROGRESS="$progress"
+    "$VENV/bin/python" "$ROOT/scripts/matrix_report.py" watch "$progress" &
+    watcher=$!
+fi
 "$VENV/bin/tox" "$@" || rc=$?
+if [ -n "$watcher" ]; then
+    touch "$progress.done"
+    wait "$watcher" || true
+fi
 
-# 4. one line per env (pytest's closing line of each run: default hub, then
-#    each hub subset), the tests that passed only when re-run, and a total
+# 4. one row per pytest run (env, hub, pytest's closing line: the default
+#    hub, then each hub subset), the tests that passed only when re-run, and
+#    a total
 if [ -s "$result" ]; then
-    "$VENV/bin/python" - "$result" <<'PY' || true
-import json, re, sys
-data = json.load(open(sys.argv[1]))
-CLOSING = re.compile(r"^=+ (.* in [0-9.]+ ?s(?:econds)?\b.*?) =+$")
-COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
-MARK = "=== greenfix - RERUN"
-total = {"passed": 0, "failed": 0, "skipped": 0}
-flaky = []
-def counts(line):
-    c = {"passed": 0, "failed": 0, "skipped": 0}
-    for n, kind in COUNTS.findall(line or ""):
-        c["failed" if kind.startswith("error") else kind] += int(n)
-    return c
-print("\n[test.sh] summary (per env: default hub, then `-m hubs` per extra hub)")
-for env, info in data.get("testenvs", {}).items():
-    if "result" not in info:
-        continue  # not selected
-    runs = []
-    for cmd in info.get("test", []):
-        out = re.sub(r"\x1b\[[0-9;]*m", "", cmd.get("output", ""))
-        first, _, rerun = out.partition(MARK)
-        c1 = [m.group(1) for m in map(CLOSING.match, first.splitlines()) if m]
-        if not c1:
-            continue
-        a = counts(c1[-1])
-        if rerun:
-            c2 = [m.group(1) for m in map(CLOSING.match, rerun.splitlines()) if m]
-            b = counts(c2[-1] if c2 else "")
-            runs.append("%s -> RERUN %s" % (c1[-1], c2[-1] if c2 else "(no result)"))
-            hub = re.search(r"EVENTLET_HUB=(\S+)", first)
-            still = set(re.findall(r"^(?:FAILED|ERROR) (\S+)", rerun, re.M))
-            names = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", first, re.M)) - still)
-            if not names and a["failed"] > b["failed"]:
-                names = ["%d test(s)" % (a["failed"] - b["failed"])]
-            for name in names:
-                flaky.append("%s [%s] %s" % (env, hub.group(1) if hub else "?", name))
-            total["passed"] += a["passed"] + b["passed"]
-            total["failed"] += b["failed"]
-            total["skipped"] += a["skipped"]
-        else:
-            runs.append(c1[-1])
-            for k in total:
-                total[k] += a[k]
-    res = info["result"]
-    status = "OK" if res.get("success") else "FAIL(exit %s)" % res.get("exit_code")
-    print("  %-22s %-13s %s" % (env, status, " | ".join(runs) if runs else "(no pytest run)"))
-if flaky:
-    print("[test.sh] failed, then passed when re-run (GREENFIX_RERUN_FAILED=0 makes these fail):")
-    for line in flaky:
-        print("  " + line)
-print("matrix: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % total)
-PY
+    "$VENV/bin/python" "$ROOT/scripts/matrix_report.py" summary "$result" || true
 fi
 exit "$rc"

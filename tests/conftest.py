@@ -1,5 +1,19 @@
-"""Shared fixtures: a real DNS server on loopback and greenfix patched to
-use it (so these tests never reach the machine's own resolver)."""
+"""Shared fixtures: real DNS servers on loopback, greenfix patched to use one
+(so these tests never reach the machine's own resolver), and the namespace
+harness's precondition.
+
+This is the one place that puts ``tests/`` on ``sys.path``, for the helper
+modules (dnsserver, netns, heartbeat, children...); children started by the
+tests get it on ``PYTHONPATH`` from ``children.child_env()``.
+
+The DNS servers, one fixture per shape, each started on an ephemeral port and
+stopped after the test:
+
+``dns_server_example_zone``  127.0.0.1, serving :data:`RECORDS` in the
+                             example.test zone (SOA minimum 30 s)
+``dns_server_empty``         127.0.0.1, no records: the test adds its own
+``dns_server_empty_v6``      the same on ::1 (skipped without IPv6 loopback)
+"""
 
 import os
 import sys
@@ -8,7 +22,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from dnsserver import DNSServer  # noqa: E402
+import netns  # noqa: E402
+from dnsserver import DNSServer, ipv6_loopback_available  # noqa: E402
 
 import greenfix  # noqa: E402
 
@@ -22,8 +37,22 @@ RECORDS = [
 ]
 
 
+# Modules whose every test is slow, marked from here: test_parity.py (the
+# generated parity suite, two namespace launches of 5000 calls, ~20 s).  The
+# mark can move into the module's own ``pytestmark``.
+SLOW_MODULES = ("test_parity.py",)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Mark the tests of SLOW_MODULES ``slow`` before ``-m`` selects."""
+    for item in items:
+        if os.path.basename(item.nodeid.split("::")[0]) in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def populate(server):
-    """The records every test server carries."""
+    """The records of ``dns_server_example_zone``."""
     for name, rdtype, value in RECORDS:
         server.add(name, rdtype, value, ttl=60)
     server.add_soa(ZONE, minimum=30)
@@ -31,12 +60,30 @@ def populate(server):
 
 
 @pytest.fixture
-def dns_server():
-    server = populate(DNSServer()).start()
-    try:
+def dns_server_example_zone():
+    with populate(DNSServer()) as server:
         yield server
-    finally:
-        server.stop()
+
+
+@pytest.fixture
+def dns_server_empty():
+    with DNSServer() as server:
+        yield server
+
+
+@pytest.fixture
+def dns_server_empty_v6():
+    if not ipv6_loopback_available():
+        pytest.skip("no IPv6 loopback")
+    with DNSServer(host="::1") as server:
+        yield server
+
+
+@pytest.fixture
+def netns_required():
+    """Skip without network namespaces; fail instead when CI=true
+    (``netns.require_netns``)."""
+    netns.require_netns()
 
 
 @pytest.fixture
@@ -47,13 +94,15 @@ def hosts_file(tmp_path):
 
 
 @pytest.fixture
-def patched(dns_server, hosts_file, recwarn):
-    """greenfix patched in this process, resolving through ``dns_server``;
-    undone after the test.  resolver="greendns": "auto" could hand a lookup
-    to libc, which would ask the machine's own nameserver."""
-    greenfix.patch(resolver="greendns", nameservers=["127.0.0.1:%d" % dns_server.port],
+def patched(dns_server_example_zone, hosts_file, recwarn):
+    """greenfix patched in this process, resolving through
+    ``dns_server_example_zone`` (yielded); undone after the test.
+    resolver="greendns": "auto" could hand a lookup to libc, which would ask
+    the machine's own nameserver."""
+    greenfix.patch(resolver="greendns",
+                   nameservers=["127.0.0.1:%d" % dns_server_example_zone.port],
                    hosts=hosts_file, timeout=1, attempts=1)
     try:
-        yield dns_server
+        yield dns_server_example_zone
     finally:
         greenfix.unpatch()

@@ -128,6 +128,11 @@ Query log
 ``bad_queries``
     How many received messages were not a parseable one-question query (not
     logged in ``queries``).  They get a FORMERR reply when an id can be read.
+
+Helpers
+-------
+``ipv6_loopback_available()`` -> bool
+    Whether a UDP socket can bind to ::1 here (a server on '::1' can start).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -170,7 +175,8 @@ def _original_modules():
 
 _socket, _select, _threading, _time = _original_modules()
 
-__all__ = ['DNSServer', 'Query', 'BEHAVIOR_KINDS', 'normalize_name']
+__all__ = ['DNSServer', 'Query', 'BEHAVIOR_KINDS', 'normalize_name',
+           'ipv6_loopback_available']
 
 Query = collections.namedtuple('Query', 'transport name rdtype time')
 
@@ -190,6 +196,20 @@ _KIND_PARAMS = {
 _MAX_CHAIN = 16
 _IN = dns.rdataclass.IN
 _EADDRINUSE = 98
+
+
+def ipv6_loopback_available():
+    """Whether a UDP socket can bind to ::1 (IPv6 loopback configured)."""
+    if not getattr(_socket, 'has_ipv6', False):
+        return False
+    sock = _socket.socket(_socket.AF_INET6, _socket.SOCK_DGRAM)
+    try:
+        sock.bind(('::1', 0))
+        return True
+    except _socket.error:
+        return False
+    finally:
+        sock.close()
 
 
 def normalize_name(name):

@@ -18,8 +18,9 @@ glibc only talks to port 53, so the script itself starts the server::
     server.add('www.example.test', 'A', '192.0.2.10')
     netns.emit(netns.probe_getaddrinfo('www.example.test', 'AF_INET'))
 
-and the test reads ``result.report()``.  The repository root and the tests
-directory are prepended to PYTHONPATH in the child.
+and the test reads ``result.report()``.  The tests directory is prepended to
+PYTHONPATH in the child, the repository root is not: the child imports the
+installed greenfix, as the test process does (``tests/children.py``).
 
 Public API
 ==========
@@ -56,11 +57,11 @@ Helpers for the child script (importable there as ``import netns``):
 ``eai_name(errno)``
     -2 -> 'EAI_NONAME', from the EAI_* constants of the socket module.
 
-The child runs with the caller's environment plus PYTHONPATH (tests dir, repo
-root, then the caller's PYTHONPATH), PYTHONUNBUFFERED=1 and
-PYTHONDONTWRITEBYTECODE=1, in a temporary working directory.  If a glibc
-nscd socket directory exists it is hidden under an empty tmpfs so that libc
-cannot bypass the namespace through a unix socket.
+The child runs with the caller's environment plus PYTHONPATH (tests dir, then
+the caller's PYTHONPATH without the repository root: ``children.child_env``),
+PYTHONUNBUFFERED=1 and PYTHONDONTWRITEBYTECODE=1, in a temporary working
+directory.  If a glibc nscd socket directory exists it is hidden under an empty
+tmpfs so that libc cannot bypass the namespace through a unix socket.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -80,12 +81,11 @@ try:
 except ImportError:  # Python 2
     from pipes import quote as _quote
 
+from children import REPO_ROOT, TESTS_DIR, child_env
+
 __all__ = ['netns_available', 'require_netns', 'run_in_netns', 'NetnsResult',
            'NetnsError', 'emit', 'probe_getaddrinfo', 'eai_name', 'TESTS_DIR',
            'REPO_ROOT', 'DEFAULT_HOSTS']
-
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(TESTS_DIR)
 
 DEFAULT_HOSTS = ('127.0.0.1\tlocalhost\n'
                  '::1\tlocalhost ip6-localhost ip6-loopback\n')
@@ -275,23 +275,13 @@ def run_in_netns(script_text, resolv_conf_text, hosts_text=None,
         lines.append('exec %s %s %s' % (
             _quote(python), _quote(files['script.py']),
             ' '.join(_quote(str(a)) for a in args)))
-        child_env = dict(os.environ)
-        pythonpath = [TESTS_DIR, REPO_ROOT]
-        if child_env.get('PYTHONPATH'):
-            pythonpath.append(child_env['PYTHONPATH'])
-        child_env['PYTHONPATH'] = os.pathsep.join(pythonpath)
-        child_env['PYTHONUNBUFFERED'] = '1'
-        child_env['PYTHONDONTWRITEBYTECODE'] = '1'
-        for k, v in (env or {}).items():
-            if v is None:
-                child_env.pop(k, None)
-            else:
-                child_env[k] = v
+        extra_env = {'PYTHONUNBUFFERED': '1', 'PYTHONDONTWRITEBYTECODE': '1'}
+        extra_env.update(env or {})
         argv = [_which('unshare'), '-m', '-n', '--', 'sh', '-c',
                 '\n'.join(lines)]
         start = time.time()
-        rc, out, err, timed_out = _run(argv, timeout, env=child_env,
-                                       cwd=tmp)
+        rc, out, err, timed_out = _run(argv, timeout,
+                                       env=child_env(extra_env), cwd=tmp)
         return NetnsResult(rc, out.decode('utf-8', 'replace'),
                            err.decode('utf-8', 'replace'),
                            time.time() - start, timed_out)

@@ -25,7 +25,7 @@ from eventlet.green import socket as green_socket
 import greenfix
 from greenfix import cache as cache_module
 from greenfix.control import _state
-from fixtures_dns import ipv6_loopback_available
+from dnsserver import ipv6_loopback_available
 from heartbeat import Heartbeat
 
 native_threading = patcher.original("threading")
@@ -64,18 +64,19 @@ def sender():
 
 
 @pytest.fixture
-def patch(dns_server, hosts_file, resolv_conf):
-    """``patch(**options)``: greenfix patched to ask only ``dns_server``."""
+def patch(dns_server_example_zone, hosts_file, resolv_conf):
+    """``patch(**options)``: greenfix patched to ask only ``dns_server_example_zone``."""
     assert not greenfix.is_patched()
 
     def apply(**options):
         # resolver="greendns": no fallback to libc, which would read the
         # machine's resolv.conf.
-        settings = dict(resolver="greendns", nameservers=["127.0.0.1:%d" % dns_server.port],
+        settings = dict(resolver="greendns",
+                        nameservers=["127.0.0.1:%d" % dns_server_example_zone.port],
                         hosts=hosts_file, resolv_conf=resolv_conf, timeout=1, attempts=1)
         settings.update(options)
         assert greenfix.patch(**settings)
-        return dns_server
+        return dns_server_example_zone
     yield apply
     greenfix.unpatch()
 

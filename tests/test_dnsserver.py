@@ -12,29 +12,23 @@ below accept both flavours where they differ.
 
 from __future__ import absolute_import, division, print_function
 
-import os
 import random
 import struct
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
 
-import dns.exception  # noqa: E402
-import dns.flags  # noqa: E402
-import dns.message  # noqa: E402
-import dns.query  # noqa: E402
-import dns.rcode  # noqa: E402
-import dns.rdatatype  # noqa: E402
-
-from dnsserver import DNSServer, Query  # noqa: E402
-from fixtures_dns import dns_server, dns_server6  # noqa: E402,F401
+import children
+from dnsserver import DNSServer, Query
 
 WWW = 'www.example.test'
 
@@ -98,8 +92,8 @@ def socket_mod():
 
 
 @pytest.fixture
-def zone(dns_server):
-    s = dns_server
+def zone(dns_server_empty):
+    s = dns_server_empty
     s.add_soa('example.test', minimum=30, ttl=3600)
     s.add(WWW, 'A', '192.0.2.10', ttl=120)
     s.add(WWW, 'A', '192.0.2.11', ttl=120)
@@ -157,10 +151,10 @@ def test_cname_to_missing_name_is_nxdomain_with_chain(zone):
     assert [x[1] for x in rrsets(r.authority)] == ['SOA']
 
 
-def test_cname_loop_is_servfail(dns_server):
-    dns_server.add('a.loop.test', 'CNAME', 'b.loop.test')
-    dns_server.add('b.loop.test', 'CNAME', 'a.loop.test')
-    assert udp(dns_server, 'a.loop.test').rcode() == dns.rcode.SERVFAIL
+def test_cname_loop_is_servfail(dns_server_empty):
+    dns_server_empty.add('a.loop.test', 'CNAME', 'b.loop.test')
+    dns_server_empty.add('b.loop.test', 'CNAME', 'a.loop.test')
+    assert udp(dns_server_empty, 'a.loop.test').rcode() == dns.rcode.SERVFAIL
 
 
 @pytest.mark.parametrize('transport', ['udp', 'tcp'])
@@ -173,27 +167,27 @@ def test_nxdomain_carries_soa_with_negative_ttl(zone, transport):
          ['ns.example.test. hostmaster.example.test. 1 3600 600 86400 30'])]
 
 
-def test_negative_ttl_is_min_of_soa_ttl_and_minimum(dns_server):
-    dns_server.add_soa('short.test', ttl=7, minimum=300)
-    r = udp(dns_server, 'x.short.test')
+def test_negative_ttl_is_min_of_soa_ttl_and_minimum(dns_server_empty):
+    dns_server_empty.add_soa('short.test', ttl=7, minimum=300)
+    r = udp(dns_server_empty, 'x.short.test')
     assert r.rcode() == dns.rcode.NXDOMAIN
     assert r.authority[0].ttl == 7
     # The SOA itself, asked for at the apex, has its own TTL.
-    r = udp(dns_server, 'short.test', 'SOA')
+    r = udp(dns_server_empty, 'short.test', 'SOA')
     assert rrsets(r.answer)[0][:3] == ('short.test.', 'SOA', 7)
 
 
-def test_deepest_zone_wins(dns_server):
-    dns_server.add_soa('test', minimum=100)
-    dns_server.add_soa('sub.test', minimum=5)
-    assert udp(dns_server, 'a.sub.test').authority[0].name.to_text() == \
+def test_deepest_zone_wins(dns_server_empty):
+    dns_server_empty.add_soa('test', minimum=100)
+    dns_server_empty.add_soa('sub.test', minimum=5)
+    assert udp(dns_server_empty, 'a.sub.test').authority[0].name.to_text() == \
         'sub.test.'
-    assert udp(dns_server, 'a.other.test').authority[0].name.to_text() == \
+    assert udp(dns_server_empty, 'a.other.test').authority[0].name.to_text() == \
         'test.'
 
 
-def test_nxdomain_without_zone_has_no_authority(dns_server):
-    r = udp(dns_server, 'unknown.invalid')
+def test_nxdomain_without_zone_has_no_authority(dns_server_empty):
+    r = udp(dns_server_empty, 'unknown.invalid')
     assert r.rcode() == dns.rcode.NXDOMAIN
     assert r.authority == [] and r.answer == []
 
@@ -206,13 +200,13 @@ def test_nodata(zone, transport):
     assert rrsets(r.authority)[0][:3] == ('example.test.', 'SOA', 30)
 
 
-def test_empty_non_terminal_is_nodata(dns_server):
-    dns_server.add('a.b.c.test', 'A', '192.0.2.1')
+def test_empty_non_terminal_is_nodata(dns_server_empty):
+    dns_server_empty.add('a.b.c.test', 'A', '192.0.2.1')
     for name in ('b.c.test', 'c.test'):
-        r = udp(dns_server, name)
+        r = udp(dns_server_empty, name)
         assert r.rcode() == dns.rcode.NOERROR, name
         assert r.answer == []
-    assert udp(dns_server, 'x.c.test').rcode() == dns.rcode.NXDOMAIN
+    assert udp(dns_server_empty, 'x.c.test').rcode() == dns.rcode.NXDOMAIN
 
 
 def test_names_are_case_insensitive(zone):
@@ -222,12 +216,12 @@ def test_names_are_case_insensitive(zone):
     assert zone.queries[0].name == WWW
 
 
-def test_other_types_and_any(dns_server):
-    dns_server.add('mx.test', 'MX', '10 mail.mx.test')
-    dns_server.add('mx.test', 'TXT', '"v=spf1 -all"')
-    r = udp(dns_server, 'mx.test', 'MX')
+def test_other_types_and_any(dns_server_empty):
+    dns_server_empty.add('mx.test', 'MX', '10 mail.mx.test')
+    dns_server_empty.add('mx.test', 'TXT', '"v=spf1 -all"')
+    r = udp(dns_server_empty, 'mx.test', 'MX')
     assert rrsets(r.answer) == [('mx.test.', 'MX', 60, ['10 mail.mx.test.'])]
-    r = tcp(dns_server, 'mx.test', 'ANY')
+    r = tcp(dns_server_empty, 'mx.test', 'ANY')
     assert sorted(x[1] for x in rrsets(r.answer)) == ['MX', 'TXT']
 
 
@@ -242,32 +236,32 @@ def test_remove_and_clear_records(zone):
     assert r.rcode() == dns.rcode.NXDOMAIN and r.authority == []
 
 
-def test_add_rejects_bad_values(dns_server):
+def test_add_rejects_bad_values(dns_server_empty):
     with pytest.raises(Exception):
-        dns_server.add('bad.test', 'A', 'not-an-address')
+        dns_server_empty.add('bad.test', 'A', 'not-an-address')
     # The failed add left nothing behind.
-    assert udp(dns_server, 'bad.test').rcode() == dns.rcode.NXDOMAIN
+    assert udp(dns_server_empty, 'bad.test').rcode() == dns.rcode.NXDOMAIN
 
 
-def test_large_answer_is_truncated_over_udp_only(dns_server):
+def test_large_answer_is_truncated_over_udp_only(dns_server_empty):
     for i in range(60):
-        dns_server.add('big.test', 'A', '192.0.2.%d' % (i + 1))
-    r = udp(dns_server, 'big.test')
+        dns_server_empty.add('big.test', 'A', '192.0.2.%d' % (i + 1))
+    r = udp(dns_server_empty, 'big.test')
     assert r.flags & dns.flags.TC and r.answer == []
-    r = tcp(dns_server, 'big.test')
+    r = tcp(dns_server_empty, 'big.test')
     assert not r.flags & dns.flags.TC
     assert len(r.answer[0]) == 60
     # EDNS with a large payload lifts the 512-byte limit.
-    r = udp(dns_server, 'big.test', use_edns=0, payload=4096)
+    r = udp(dns_server_empty, 'big.test', use_edns=0, payload=4096)
     assert not r.flags & dns.flags.TC and len(r.answer[0]) == 60
 
 
-def test_ipv6_loopback_server(dns_server6):
-    dns_server6.add(WWW, 'A', '192.0.2.10')
+def test_ipv6_loopback_server(dns_server_empty_v6):
+    dns_server_empty_v6.add(WWW, 'A', '192.0.2.10')
     for fn in (udp, tcp):
-        r = fn(dns_server6, WWW)
+        r = fn(dns_server_empty_v6, WWW)
         assert rrsets(r.answer)[0][3] == ['192.0.2.10']
-    assert dns_server6.address == ('::1', dns_server6.port)
+    assert dns_server_empty_v6.address == ('::1', dns_server_empty_v6.port)
 
 
 # ------------------------------------------------------------- behaviours
@@ -479,15 +473,15 @@ def test_rule_precedence(zone):
     assert udp(zone, WWW, 'AAAA').answer
 
 
-def test_behavior_validation(dns_server):
+def test_behavior_validation(dns_server_empty):
     with pytest.raises(ValueError):
-        dns_server.set_behavior('explode')
+        dns_server_empty.set_behavior('explode')
     with pytest.raises(TypeError):
-        dns_server.set_behavior('drop', seconds=1)
+        dns_server_empty.set_behavior('drop', seconds=1)
     with pytest.raises(ValueError):
-        dns_server.set_behavior('drop_fraction', fraction=1.5)
+        dns_server_empty.set_behavior('drop_fraction', fraction=1.5)
     with pytest.raises(TypeError):
-        dns_server.set_behavior('custom')
+        dns_server_empty.set_behavior('custom')
 
 
 # -------------------------------------------------------------- query log
@@ -591,13 +585,13 @@ def test_lifecycle_and_fixed_port_reuse():
         again.stop()
 
 
-def test_stop_closes_idle_tcp_clients(dns_server):
+def test_stop_closes_idle_tcp_clients(dns_server_empty):
     sm = socket_mod()
-    c = sm.create_connection(dns_server.address, 2)
+    c = sm.create_connection(dns_server_empty.address, 2)
     try:
         time.sleep(0.05)
         start = time.time()
-        dns_server.stop()
+        dns_server_empty.stop()
         assert time.time() - start < 2
         c.settimeout(2)
         assert c.recv(10) == b''  # the server closed the connection
@@ -622,8 +616,7 @@ _MONKEY_CHILD = r'''
 from __future__ import print_function
 import eventlet
 eventlet.monkey_patch()
-import sys, time
-sys.path.insert(0, sys.argv[1])
+import time
 import dns.message
 from eventlet import patcher
 from dnsserver import DNSServer, _threading
@@ -660,8 +653,8 @@ print('OK %.3f' % elapsed)
 
 def test_serves_while_monkey_patched_hub_is_blocked_in_c():
     pytest.importorskip('eventlet')
-    p = subprocess.Popen([sys.executable, '-c', _MONKEY_CHILD, _HERE],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = children.popen(['-c', _MONKEY_CHILD],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = p.communicate()
     out = out.decode('utf-8', 'replace')
     err = err.decode('utf-8', 'replace')

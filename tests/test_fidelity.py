@@ -196,6 +196,7 @@ def _fault_params():
     return params
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run,case", _fault_params())
 def test_fault_matrix(run, case):
     report = _report(run, case)
@@ -237,6 +238,7 @@ def _search_params():
     return [pytest.param("search", name, id=name) for name in names]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run,case", _search_params())
 def test_search_list_and_ndots(run, case):
     """The same queries in the same order (search list, ndots, trailing dot,

@@ -90,6 +90,7 @@ def reports():
     return result.reports()
 
 
+@pytest.mark.slow
 def test_lookups_answer_like_libc_without_freezing(reports):
     plain = [r for r in reports if not r["case"].startswith("dropped")]
     assert len(plain) == 14
@@ -98,6 +99,7 @@ def test_lookups_answer_like_libc_without_freezing(reports):
         assert report["gap"] < 0.05, report
 
 
+@pytest.mark.slow
 def test_lookups_fail_in_libcs_time_without_freezing(reports):
     dropped = [r for r in reports if r["case"].startswith("dropped")]
     assert len(dropped) == 2

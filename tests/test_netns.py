@@ -8,18 +8,11 @@ Skipped without root/unshare, except when CI=true, where that fails.
 
 from __future__ import absolute_import, division, print_function
 
-import os
-import sys
 import textwrap
 
 import pytest
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import netns  # noqa: E402
-from fixtures_dns import netns_required  # noqa: E402,F401
+import netns
 
 RESOLV = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
 

@@ -27,8 +27,6 @@ import threading
 import pytest
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
 
 import netns  # noqa: E402
 import parity_child  # noqa: E402

@@ -21,16 +21,11 @@ that the case keeps testing what it was written for.
 from __future__ import absolute_import
 
 import json
-import os
 import sys
 import threading
 
 import pytest
 import six
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
 
 import netns  # noqa: E402
 import parity_child  # noqa: E402

@@ -1,16 +1,14 @@
 """patch(), unpatch() and is_patched(): what they replace and put back, and
 what the wrapped methods hand to the C methods."""
 
-import os
 import socket
-import subprocess
-import sys
 import warnings
 
 import pytest
 from eventlet.green import ssl as green_ssl
 from eventlet.greenio.base import GreenSocket
 
+import children
 import greenfix
 from greenfix.libc import needs_lookup
 from greenfix.patchers.state import PatchSet
@@ -142,7 +140,7 @@ def test_warns_before_monkey_patch_and_errors_without_eventlet():
         "    greenfix.patch(nameservers=['127.0.0.1:9'])\n"
         "print([str(x.message) for x in w if issubclass(x.category, RuntimeWarning)])\n"
     )
-    out = subprocess.check_output([sys.executable, "-W", "ignore::DeprecationWarning", "-c", code])
+    out = children.check_output(["-W", "ignore::DeprecationWarning", "-c", code])
     assert b"before eventlet.monkey_patch()" in out
     code = (
         "import sys; sys.modules['eventlet'] = None\n"
@@ -150,7 +148,7 @@ def test_warns_before_monkey_patch_and_errors_without_eventlet():
         "try:\n    greenfix.patch()\n"
         "except greenfix.GreenfixError as e:\n    sys.stdout.write('error: %s' % e)\n"
     )
-    out = subprocess.check_output([sys.executable, "-c", code])
+    out = children.check_output(["-c", code])
     assert b"error: greenfix.patch() needs eventlet" in out
 
 
@@ -310,7 +308,7 @@ def test_unimportable_dnspython_falls_back_to_the_thread_pool():
         "greenfix.patch()\n"
         "sys.stdout.write('auto: %s\\n' % _state.translator.resolver.name)\n"
     )
-    env = dict(os.environ, EVENTLET_NO_GREENDNS="yes")
-    out = subprocess.check_output([sys.executable, "-W", "ignore", "-c", code], env=env)
+    out = children.check_output(["-W", "ignore", "-c", code],
+                                extra_env={"EVENTLET_NO_GREENDNS": "yes"})
     assert b"greendns: resolver='greendns' but EVENTLET_NO_GREENDNS=yes" in out, out
     assert b"auto: threadpool" in out, out

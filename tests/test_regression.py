@@ -12,14 +12,14 @@ catch; with it the outcome is libc's, without the freeze.
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import six
 
+import children
 import netns
 
-SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario.py")
+SCENARIO = os.path.join(children.TESTS_DIR, "scenario.py")
 MAX_GAP = 0.050
 EAI_AGAIN = -3
 
@@ -35,13 +35,21 @@ NETNS_METHODS = METHODS + ["syslog_handler"]
 # Resolver budget of the namespace tests: one try of one second.
 RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 
+# The fast loop's share (scripts/test-fast.sh: -m "not slow"): one UDP and
+# one TCP call.  The other methods cost 1 to 4 s each per test and hub, and
+# run in the full matrix (scripts/test.sh).
+FAST_METHODS = ("sendto", "connect_tcp")
+
+
+def method_params(methods):
+    """``methods`` as test parameters, those not in FAST_METHODS marked slow."""
+    return [method if method in FAST_METHODS else pytest.param(method, marks=pytest.mark.slow)
+            for method in methods]
+
 
 def run_scenario(**config):
-    env = dict(os.environ)
-    here = os.path.dirname(SCENARIO)
-    env["PYTHONPATH"] = os.pathsep.join([here, os.path.dirname(here), env.get("PYTHONPATH", "")])
-    proc = subprocess.Popen([sys.executable, "-W", "ignore", SCENARIO, json.dumps(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = children.popen(["-W", "ignore", SCENARIO, json.dumps(config)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate()
     assert proc.returncode == 0, err.decode("utf-8", "replace")
     return json.loads(out.decode("utf-8").strip().splitlines()[-1])
@@ -57,7 +65,7 @@ def run_scenario_in_netns(**config):
 
 
 @pytest.mark.hubs
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", method_params(METHODS))
 def test_dropped_dns_does_not_freeze_the_hub(method):
     result = run_scenario(method=method, greenfix=True, dns="drop")
     assert result["net_gap"] < MAX_GAP, result
@@ -68,7 +76,7 @@ def test_dropped_dns_does_not_freeze_the_hub(method):
 
 
 @pytest.mark.hubs
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", method_params(METHODS))
 def test_answered_dns_delivers(method):
     result = run_scenario(method=method, greenfix=True, dns="answer")
     assert result["outcome"]["ok"], result
@@ -76,7 +84,7 @@ def test_answered_dns_delivers(method):
     assert result["net_gap"] < MAX_GAP, result
 
 
-@pytest.mark.parametrize("method", NETNS_METHODS)
+@pytest.mark.parametrize("method", method_params(NETNS_METHODS))
 def test_netns_freeze_without_greenfix_none_with_it(method):
     """Through /etc/resolv.conf, libc and greenfix see the same dropped DNS.
 
@@ -91,7 +99,7 @@ def test_netns_freeze_without_greenfix_none_with_it(method):
     assert patched["outcome"]["errno"] == EAI_AGAIN
 
 
-@pytest.mark.parametrize("method", NETNS_METHODS)
+@pytest.mark.parametrize("method", method_params(NETNS_METHODS))
 def test_netns_answered_dns_delivers_like_libc(method):
     netns.require_netns()
     unpatched = run_scenario_in_netns(method=method, greenfix=False, dns="answer", system=True)
