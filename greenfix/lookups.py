@@ -168,8 +168,13 @@ def _plain_host(host):
 
 
 if six.PY2:
-    # Python 2's C getaddrinfo() names its fourth parameter "socktype".
-    def _getaddrinfo_arguments(host, port, family=0, socktype=0, proto=0, flags=0):
+    # Python 2's getaddrinfo() is the C function, which takes no keywords.
+    def _getaddrinfo_arguments(*args, **kwargs):
+        if kwargs:
+            raise TypeError("getaddrinfo() takes no keyword arguments")
+        return _positional_arguments(*args)
+
+    def _positional_arguments(host, port, family=0, socktype=0, proto=0, flags=0):
         return host, port, family, socktype, proto, flags
 else:
     def _getaddrinfo_arguments(host, port, family=0, type=0, proto=0, flags=0):
