@@ -16,6 +16,7 @@ def patch(
     nsswitch: str = ...,
     nameservers: Optional[Iterable[_Nameserver]] = ...,
     lookups: bool = ...,
+    lookup_threads: int = ...,
     timeout: Optional[float] = ...,
     attempts: Optional[int] = ...,
     cache_size: int = ...,

@@ -68,6 +68,7 @@ import time
 
 import six
 
+from greenfix import forks
 from greenfix.resolvers import LookupFailed
 
 try:
@@ -209,7 +210,8 @@ class Cache(object):
         self.paths = [path for path in (getattr(options, name, None) for name in
                                         ("hosts", "resolv_conf", "nsswitch")) if path]
         self.check_interval = CHECK_INTERVAL
-        self.fast = {socket.AF_INET: {}, socket.AF_INET6: {}}
+        # AF_UNSPEC: whole libc calls (greenfix.lookups), never on the hot path.
+        self.fast = {socket.AF_INET: {}, socket.AF_INET6: {}, socket.AF_UNSPEC: {}}
         self._literals = {socket.AF_INET: 0, socket.AF_INET6: 0}
         self._entries = collections.OrderedDict()   # LRU order, oldest first
         self._flights = {}      # (key, thread ident) -> _Flight
@@ -226,12 +228,23 @@ class Cache(object):
         self._wanted = set()
         self._timer = None
         self._closed = False
+        forks.at_fork_in_child(self._after_fork)
+
+    def _after_fork(self):
+        """In a forked child: the parent's lock may be held by a thread that
+        is gone, its lookups in flight will not finish here, and its hub
+        timer belongs to the parent.  The answers stay (they were true)."""
+        self._lock = _threading.Lock()
+        self._flights = {}
+        self._home = _get_ident()
+        self._timer = None
 
     # ------------------------------------------------------------ lookups
     def lookup(self, host, family, alias=None):
         """The numeric address for ``host`` (bytes), or raise
         :class:`LookupFailed`.  ``alias`` (the host object the caller
         passed) is remembered for the hot path when the answer is fresh."""
+        forks.check()
         key = (host, family)
         ident = _get_ident()
         self._maybe_check()
@@ -521,12 +534,18 @@ class Cache(object):
             return
         try:
             from eventlet import hubs
-            self._timer = hubs.get_hub().schedule_call_global(self.check_interval, self._tick)
+            self._timer = hubs.get_hub().schedule_call_global(self.check_interval, self._tick,
+                                                              self._lock)
         except Exception:
             log.debug("greenfix: no cache timer", exc_info=True)
 
-    def _tick(self):
-        """Timer callback on the home hub (never switches)."""
+    def _tick(self, lock):
+        """Timer callback on the home hub (never switches).  ``lock`` is the
+        cache's lock when the timer was set: a timer of the parent that a
+        forked child inherited (with the parent's hub) finds another one and
+        ends there."""
+        if lock is not self._lock:
+            return
         with self._lock:
             self._timer = None
             if self._closed:
@@ -561,6 +580,7 @@ class Cache(object):
 
     def close(self):
         """Stop the timer and forget everything (at ``unpatch()``)."""
+        forks.forget(self._after_fork)
         with self._lock:
             self._closed = True
             timer, self._timer = self._timer, None

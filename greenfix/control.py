@@ -15,7 +15,8 @@ from greenfix.patchers.state import PatchSet
 class _State(object):
     patches = None      # PatchSet while patched
     translator = None   # the Translator the wrappers use
-    options = None
+    lookups = None      # the LibcLookups behind socket.getaddrinfo (or None)
+    pool = None         # the LookupPool both use for libc
 
 
 _state = _State()
@@ -41,19 +42,29 @@ def patch(**options):
     except ImportError as exc:
         raise GreenfixError("greenfix.patch() needs eventlet: %s" % (exc,))
     from greenfix import resolvers
+    from greenfix.lookups import LibcLookups
     from greenfix.translate import Translator
 
     eventlet_patcher.warn_if_not_monkey_patched()
-    translator = Translator(resolvers.build(parsed), parsed)
+    pool = eventlet_patcher.make_pool(parsed.lookup_threads)
+    translator = Translator(resolvers.build(parsed, pool), parsed)
+    libc_lookups = LibcLookups(pool, parsed) if parsed.lookups else None
     patches = PatchSet()
     try:
-        eventlet_patcher.patch(patches, translator, lookups=parsed.lookups)
+        eventlet_patcher.patch(patches, translator, libc_lookups)
     except Exception:
         patches.restore()
-        translator.close()
+        _close(translator, libc_lookups, pool)
         raise
-    _state.patches, _state.translator, _state.options = patches, translator, parsed
+    _state.patches, _state.translator = patches, translator
+    _state.lookups, _state.pool = libc_lookups, pool
     return True
+
+
+def _close(translator, libc_lookups, pool):
+    for owner in (translator, libc_lookups, pool):
+        if owner is not None:
+            owner.close()
 
 
 def unpatch():
@@ -62,11 +73,10 @@ def unpatch():
     patches = _state.patches
     if patches is None:
         return False
-    translator = _state.translator
-    _state.patches = _state.translator = _state.options = None
+    owners = (_state.translator, _state.lookups, _state.pool)
+    _state.patches = _state.translator = _state.lookups = _state.pool = None
     patches.restore()
-    if translator is not None:
-        translator.close()
+    _close(*owners)
     return True
 
 
@@ -81,14 +91,24 @@ def stats():
     ``refreshes``, ``entries``, ``evictions``, ``invalidations``,
     ``in_flight``, ``failures`` (backend failures by EAI name), ``backend``,
     ``size``, ``serve_stale``, ``patched`` and ``latency`` (``count``,
-    ``p50``, ``p90``, ``p99`` of recent backend calls, in seconds).  Not
+    ``p50``, ``p90``, ``p99`` of recent backend calls, in seconds);
+    ``lookups``, the same counters for the module-level lookups
+    (``socket.getaddrinfo``, ``gethostbyname_ex``: whole libc calls), and
+    ``pool``, the lookup threads (``threads``, ``busy``, ``queued``).  Not
     patched: the same keys, zeros, ``backend`` and percentiles None."""
     from greenfix import cache
 
     translator = _state.translator
     if translator is None:
-        return cache.empty_stats()
-    return translator.cache.stats()
+        result = cache.empty_stats()
+        result["lookups"] = cache.empty_stats()
+        result["pool"] = {"threads": 0, "busy": 0, "queued": 0}
+        return result
+    result = translator.cache.stats()
+    result["lookups"] = _state.lookups.cache.stats() if _state.lookups is not None \
+        else cache.empty_stats()
+    result["pool"] = _state.pool.stats()
+    return result
 
 
 def clear_cache():
@@ -97,4 +117,7 @@ def clear_cache():
     translator = _state.translator
     if translator is None:
         return 0
-    return translator.cache.clear()
+    count = translator.cache.clear()
+    if _state.lookups is not None:
+        count += _state.lookups.cache.clear()
+    return count

@@ -7,8 +7,9 @@ import socket
 from eventlet import patcher
 
 # eventlet.monkey_patch() replaces socket.getaddrinfo with greendns'; these are
-# the C functions of the _socket module.
-libc_getaddrinfo = patcher.original("socket").getaddrinfo
+# the socket module's own functions, which call the C ones of _socket.
+original_socket = patcher.original("socket")
+libc_getaddrinfo = original_socket.getaddrinfo
 
 
 def needs_lookup(host, family):

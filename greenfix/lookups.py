@@ -1,5 +1,6 @@
 """Module-level lookups (``socket.getaddrinfo``, ``gethostbyname``,
-``gethostbyname_ex``) answered like libc's, without blocking the hub.
+``gethostbyname_ex``) answered like libc's, without blocking the hub, through
+greenfix's answer cache.
 
 eventlet routes these to its greendns, whose answers and time budget differ
 from the system's (it ignores ``attempts``, keeps dnspython's lifetime: 11 s
@@ -10,10 +11,16 @@ back libc's behaviour for them:
   first IPv4 address, which is exactly what greenfix's resolver and cache
   answer for the socket methods, so it shares them;
 * ``getaddrinfo`` and ``gethostbyname_ex`` return every address, sorted by
-  glibc (RFC 6724, ``gai.conf``), with canonical names and aliases; that
-  cannot be rebuilt faithfully from DNS answers, so a call that needs a
-  lookup runs libc's own function in eventlet's thread pool.  Numeric hosts,
-  ``None`` and ``AI_NUMERICHOST`` need none and call libc directly.
+  glibc (RFC 6724 with the source addresses the kernel would pick,
+  ``gai.conf``), with canonical names and aliases, services from
+  ``/etc/services``: rather than rebuild that from DNS answers, a call that
+  needs a lookup runs libc's own function in greenfix's lookup pool, and its
+  result is kept in the answer cache under the whole call (:class:`LibcCalls`),
+  so that TTLs (``default_ttl``: libc tells none), single-flight, negative
+  caching and serve-stale apply to every client that connects through
+  ``getaddrinfo()`` (``socket.create_connection``, redis-py, requests...).
+  Numeric hosts, ``None`` and ``AI_NUMERICHOST`` need no lookup and call
+  libc directly.
 """
 
 from __future__ import absolute_import
@@ -21,12 +28,62 @@ from __future__ import absolute_import
 import socket
 
 import six
-from eventlet import patcher, tpool
 
 from greenfix import address as addr
-from greenfix.libc import needs_lookup
+from greenfix.cache import Cache
+from greenfix.errors import gaierror
+from greenfix.libc import needs_lookup, original_socket
+from greenfix.resolvers import Answer, LookupFailed
 
-_libc = patcher.original("socket")
+#: The cache's family slot for whole calls (their own family is in the key).
+CALLS = socket.AF_UNSPEC
+
+#: Exact types whose value alone decides what CPython hands libc.
+_HOST_TYPES = (str, six.text_type, bytes)
+_PORT_TYPES = (type(None), str, six.text_type, bytes) + six.integer_types
+
+
+class LibcCalls(object):
+    """The cache backend for whole libc calls: ``resolve((function, args),
+    CALLS)`` runs the :class:`Call` in the lookup pool.  A ``gaierror`` is
+    a :class:`LookupFailed` (cached as libc's answer); anything else
+    (``TypeError``, ``OverflowError``, ``OSError`` for ``EAI_SYSTEM``)
+    reaches the caller as it is, uncached."""
+
+    name = "libc"
+
+    def __init__(self, pool):
+        self._pool = pool
+
+    def resolve(self, call, _family):  # call: a Call
+        try:
+            return Answer(self._pool.run(call.function, *call.args), None)
+        except socket.gaierror as exc:
+            raise LookupFailed(exc.errno)
+
+
+class Call(object):
+    """One libc call as the cache's "host": equal to another when their
+    ``key`` is (what libc is asked), whatever objects the caller passed."""
+
+    __slots__ = ("key", "function", "args")
+
+    def __init__(self, key, function, args):
+        self.key = key
+        self.function = function
+        self.args = args
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, Call) and self.key == other.key
+
+    def __ne__(self, other):  # Python 2 does not derive it from __eq__
+        return not self == other
+
+    def __repr__(self):
+        return "Call%r" % (self.key,)
 
 
 def _idna(host):
@@ -37,40 +94,127 @@ def _idna(host):
     return host.encode("idna")
 
 
-def make_getaddrinfo():
-    libc_getaddrinfo = _libc.getaddrinfo
+def _getaddrinfo_key(host, data, port, numbers):
+    """The cache key of ``getaddrinfo(host, port, *numbers)``, or None where
+    an argument is not of a plain type whose value alone says what libc gets
+    (a str subclass, a float, an object with ``__index__``): those calls
+    are not cached."""
+    if type(host) not in _HOST_TYPES or type(port) not in _PORT_TYPES:
+        return None
+    if not all(isinstance(number, six.integer_types) for number in numbers):
+        return None
+    return ("getaddrinfo", data, type(port), port) + tuple(int(n) for n in numbers)
 
-    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+
+class LibcLookups(object):
+    """``getaddrinfo`` and ``gethostbyname_ex`` off the hub, cached."""
+
+    def __init__(self, pool, options):
+        self.cache = Cache(LibcCalls(pool), options)
+        self._pool = pool
+        self._libc = original_socket
+
+    def close(self):
+        self.cache.close()
+
+    def _cached(self, key, function, *args):
+        if key is None:
+            return self._pool.run(function, *args)
+        try:
+            return self.cache.lookup(Call(key, function, args), CALLS)
+        except LookupFailed as failure:
+            six.raise_from(gaierror(failure.code), None)
+
+    def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
         # Non-string hosts, ports and flags are libc's to reject or accept:
         # only a host that needs a lookup leaves the hub thread.
-        if isinstance(host, (bytes, six.text_type)) and not flags & socket.AI_NUMERICHOST:
+        libc_getaddrinfo = self._libc.getaddrinfo
+        if isinstance(host, _HOST_TYPES) and not flags & socket.AI_NUMERICHOST:
             try:
                 data = _idna(host)
             except UnicodeError:
                 data = None
             if data and needs_lookup(data, family):
-                return tpool.execute(libc_getaddrinfo, host, port, family, type, proto, flags)
+                key = _getaddrinfo_key(host, data, port, (family, type, proto, flags))
+                return list(self._cached(key, libc_getaddrinfo,
+                                         host, port, family, type, proto, flags))
         return libc_getaddrinfo(host, port, family, type, proto, flags)
-    return getaddrinfo
 
-
-def make_gethostbyname_ex():
-    libc_gethostbyname_ex = _libc.gethostbyname_ex
-
-    def gethostbyname_ex(hostname):
+    def gethostbyname_ex(self, hostname):
+        libc_gethostbyname_ex = self._libc.gethostbyname_ex
         data = addr.host_bytes(hostname)
         if data and data not in addr.SPECIAL_HOSTS and needs_lookup(data, socket.AF_INET):
-            return tpool.execute(libc_gethostbyname_ex, hostname)
+            key = ("gethostbyname_ex", data) if _plain_host(hostname) else None
+            name, aliases, addresses = self._cached(key, libc_gethostbyname_ex, hostname)
+            return name, list(aliases), list(addresses)
         return libc_gethostbyname_ex(hostname)
-    return gethostbyname_ex
+
+    def gethostbyaddr(self, host):
+        # Not one of eventlet's greendns functions: after monkey_patch() it
+        # is still libc's, and so is socket.getfqdn() (smtplib's default
+        # local_hostname), which calls it.  A reverse lookup always asks
+        # the name services, so every call that CPython does not reject on
+        # its type goes to the pool; uncached, as libc answers it (its
+        # socket.herror failures carry no TTL to cache them by).
+        libc_gethostbyaddr = self._libc.gethostbyaddr
+        if addr.host_bytes(host) is None:
+            return libc_gethostbyaddr(host)
+        name, aliases, addresses = self._pool.run(libc_gethostbyaddr, host)
+        return name, list(aliases), list(addresses)
 
 
-def make_gethostbyname(translator):
-    libc_gethostbyname = _libc.gethostbyname
+def _plain_host(host):
+    return type(host) in _HOST_TYPES
 
-    def gethostbyname(hostname):
+
+if six.PY2:
+    # Python 2's getaddrinfo() is the C function, which takes no keywords.
+    def _getaddrinfo_arguments(*args, **kwargs):
+        if kwargs:
+            raise TypeError("getaddrinfo() takes no keyword arguments")
+        return _positional_arguments(*args)
+
+    def _positional_arguments(host, port, family=0, socktype=0, proto=0, flags=0):
+        return host, port, family, socktype, proto, flags
+else:
+    def _getaddrinfo_arguments(host, port, family=0, type=0, proto=0, flags=0):
+        return host, port, family, type, proto, flags
+
+
+def functions(libc_lookups, translator):
+    """The replacements for ``socket``'s module-level lookups, by name.
+
+    Each takes any arguments: a call whose arguments do not fit the
+    function's signature goes to the original, whose argument parsing
+    raises CPython's own TypeError (its text names the function as CPython
+    does, on either major version) before any lookup."""
+    libc_gethostbyname = original_socket.gethostbyname
+
+    def gethostbyname(*args, **kwargs):
+        if len(args) != 1 or kwargs:
+            return libc_gethostbyname(*args, **kwargs)
         # CPython: setipaddr(hostname, AF_INET), then the address as text;
         # the translator does the first half for ("name", 0) tuples.
-        numeric = translator.resolve_host(socket.AF_INET, hostname)
-        return libc_gethostbyname(hostname if numeric is None else numeric)
-    return gethostbyname
+        numeric = translator.resolve_host(socket.AF_INET, args[0])
+        return libc_gethostbyname(args[0] if numeric is None else numeric)
+
+    def getaddrinfo(*args, **kwargs):
+        try:
+            arguments = _getaddrinfo_arguments(*args, **kwargs)
+        except TypeError:
+            return original_socket.getaddrinfo(*args, **kwargs)
+        return libc_lookups.getaddrinfo(*arguments)
+
+    def one_host(name):
+        method, original = getattr(libc_lookups, name), getattr(original_socket, name)
+
+        def lookup(*args, **kwargs):
+            if len(args) != 1 or kwargs:
+                return original(*args, **kwargs)
+            return method(args[0])
+        lookup.__name__ = name
+        return lookup
+
+    return {"getaddrinfo": getaddrinfo, "gethostbyname": gethostbyname,
+            "gethostbyname_ex": one_host("gethostbyname_ex"),
+            "gethostbyaddr": one_host("gethostbyaddr")}

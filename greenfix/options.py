@@ -27,6 +27,9 @@ _DEFAULTS = {
     # Answer socket.getaddrinfo/gethostbyname/gethostbyname_ex like libc
     # (instead of eventlet's greendns), without blocking the hub.
     "lookups": True,
+    # The most native threads greenfix's lookup pool runs at once (libc's
+    # getaddrinfo for the module-level lookups and the thread-pool backend).
+    "lookup_threads": 20,
     # Per-try timeout and tries per nameserver, overriding resolv.conf's.
     "timeout": None,
     "attempts": None,
@@ -79,6 +82,10 @@ class Options(object):
             value = getattr(self, key)
             if value is not None and not value > 0:
                 raise GreenfixError("%s must be positive, not %r" % (key, value))
+        threads = self.lookup_threads
+        if isinstance(threads, bool) or not isinstance(threads, six.integer_types) \
+                or threads < 1:
+            raise GreenfixError("lookup_threads must be an integer >= 1, not %r" % (threads,))
         self._check_cache()
 
     def _check_cache(self):

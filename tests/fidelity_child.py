@@ -234,12 +234,7 @@ def run_case(servers, case, spy=None):
 
 def patch_greenfix():
     """greenfix.patch() with the default options, the cache (if greenfix has
-    one by now) turned off so that every lookup really queries.
-
-    eventlet's thread pool starts its threads on first use (some 100 ms):
-    that is paid here, not by the first lookup "auto" sends there."""
-    from eventlet import tpool
-    tpool.execute(lambda: None)
+    one by now) turned off so that every lookup really queries."""
     options = {}
     if "cache_size" in getattr(greenfix_options, "_DEFAULTS", {}):
         options["cache_size"] = 0

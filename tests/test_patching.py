@@ -273,13 +273,14 @@ def test_sendall_is_unaffected(patched):
 
 
 def test_threadpool_backend_from_a_native_thread():
-    """tpool.execute() only works on the hub's thread; from another native
-    thread the backend must call libc itself instead of deadlocking.
-    ("localhost" comes from /etc/hosts: no DNS traffic.)"""
+    """The lookup pool waits cooperatively only on the hub's thread; from
+    another native thread the backend must call libc itself instead of
+    deadlocking.  ("localhost" comes from /etc/hosts: no DNS traffic.)"""
     from eventlet import patcher
+    from greenfix.patchers.eventlet import make_pool
     from greenfix.resolvers.threadpool import ThreadPoolResolver
 
-    resolver = ThreadPoolResolver()
+    resolver = ThreadPoolResolver(make_pool(2))
     results = []
     thread = patcher.original("threading").Thread(
         target=lambda: results.append(resolver.resolve(b"localhost", socket.AF_INET)))

@@ -270,13 +270,14 @@ def is_monkey_patched():
     return patcher.is_monkey_patched("socket")
 
 
-def patch(patches, translator, lookups=True):
+def patch(patches, translator, libc_lookups=None):
     """Apply the wrappers, which resolve through ``translator``, into
-    ``patches`` (a :class:`PatchSet`)."""
+    ``patches`` (a :class:`PatchSet`); with ``libc_lookups`` (a
+    :class:`greenfix.lookups.LibcLookups`), the module-level lookups too."""
     from eventlet.greenio.base import GreenSocket
 
-    if lookups:
-        _patch_lookups(patches, translator)
+    if libc_lookups is not None:
+        _patch_lookups(patches, translator, libc_lookups)
     green = _address_wrappers(translator.translate, _fd_family)
     for name in ("connect", "connect_ex"):
         patches.replace(GreenSocket, name, green[name](getattr(GreenSocket, name), name))
@@ -302,26 +303,30 @@ def patch(patches, translator, lookups=True):
             patches.replace(ssl_socket, name, wrapper)
 
 
-def _patch_lookups(patches, translator):
+def _patch_lookups(patches, translator, libc_lookups):
     """Replace eventlet's greendns module-level lookups, in
     ``eventlet.green.socket`` and, where monkey_patch() put them there, in
     ``socket`` (see :mod:`greenfix.lookups`)."""
     import socket as stdlib_socket
     from eventlet.green import socket as green_socket
-    from greenfix.resolvers.threadpool import start_pool
 
-    start_pool()  # getaddrinfo and gethostbyname_ex use it for names
-
-    replacements = {
-        "getaddrinfo": lookups.make_getaddrinfo(),
-        "gethostbyname": lookups.make_gethostbyname(translator),
-        "gethostbyname_ex": lookups.make_gethostbyname_ex(),
-    }
+    replacements = lookups.functions(libc_lookups, translator)
     for name, replacement in sorted(replacements.items()):
         eventlet_function = getattr(green_socket, name)
         patches.replace(green_socket, name, replacement)
         if getattr(stdlib_socket, name) is eventlet_function:
             patches.replace(stdlib_socket, name, replacement)
+
+
+def make_pool(max_threads):
+    """greenfix's lookup pool on eventlet: green sleep, original threads."""
+    import eventlet
+    from eventlet import patcher
+    from greenfix.pool import LookupPool
+
+    thread = patcher.original("_thread" if six.PY3 else "thread")
+    return LookupPool(max_threads, eventlet.sleep, patcher.original("threading"),
+                      thread.get_ident)
 
 
 def _green_ssl_socket():

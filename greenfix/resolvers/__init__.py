@@ -74,20 +74,21 @@ class GuardedResolver(object):
             return self.fallback.resolve(host, family)
 
 
-def build(options):
-    """The backend ``options.resolver`` asks for."""
+def build(options, pool):
+    """The backend ``options.resolver`` asks for; libc's lookups run in
+    ``pool`` (a :class:`greenfix.pool.LookupPool`)."""
     from greenfix.resolvers.threadpool import ThreadPoolResolver
     from greenfix.resolvers import greendns
 
     if options.resolver == "threadpool":
-        return ThreadPoolResolver()
+        return ThreadPoolResolver(pool)
     try:
         primary = greendns.GreenDNSResolver(options)
     except greendns.Unavailable as exc:
         if options.resolver == "greendns":
             raise GreenfixError("resolver='greendns' but %s" % (exc,))
         log.debug("greendns unavailable (%s); using the thread pool", exc)
-        return ThreadPoolResolver()
+        return ThreadPoolResolver(pool)
     if options.resolver == "greendns":
         return GuardedResolver(primary)
-    return GuardedResolver(primary, ThreadPoolResolver())
+    return GuardedResolver(primary, ThreadPoolResolver(pool))
