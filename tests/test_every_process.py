@@ -51,6 +51,7 @@ def test_forked_child_resolves(backend):
         assert children["multiprocessing"]["getaddrinfo"]["ok"], children
 
 
+@pytest.mark.slow
 def test_getaddrinfo_clients_keep_connecting_while_dns_is_dark():
     reports = run_scene("dark")
     by_phase = {}
@@ -68,6 +69,7 @@ def test_getaddrinfo_clients_keep_connecting_while_dns_is_dark():
     # (gethostbyaddr), which waits out the resolver as libc does, off the hub.
 
 
+@pytest.mark.slow
 def test_dns_outage_does_not_starve_tpool_and_identical_lookups_share_a_call():
     reports = run_scene("outage")
     outage, shared = reports

@@ -10,6 +10,8 @@ import pytest
 
 import netns
 
+pytestmark = pytest.mark.slow   # some 40 s: out of scripts/test-fast.sh
+
 CHILD = r'''
 import itertools, json, socket, sys
 import eventlet
