@@ -30,8 +30,9 @@ def patch(**options):
     ``resolver`` ("auto", "greendns", "threadpool"; default
     ``$GREENFIX_RESOLVER`` or "auto"), ``resolv_conf``, ``hosts``,
     ``nsswitch``, ``nameservers``, ``timeout``, ``attempts``, ``lookups``,
-    and the cache options.  An unknown option is a TypeError; an invalid
-    value, or eventlet missing, a :class:`GreenfixError`.
+    ``lookup_threads`` and the cache options.  Every failure to patch is a
+    :class:`GreenfixError` (see its docstring for the cases; an unknown
+    option is one that is also a TypeError).
     """
     if _state.patches is not None:
         return False
