@@ -120,7 +120,7 @@ def _check_path(name, value):
             value = fspath(value)
         except TypeError:
             raise invalid(name, value, accepted)
-    if not isinstance(value, six.string_types) or not value or u"\0" in value:
+    if not isinstance(value, six.string_types) or not value or "\0" in value:
         raise invalid(name, value, accepted)
     return value
 
@@ -306,6 +306,6 @@ def _is_numeric(ip, family):
             return False
     try:
         socket.inet_pton(family, str(ip))  # Python 2: str() of non-ASCII fails
-    except (socket.error, ValueError, UnicodeError):
+    except (socket.error, ValueError, TypeError):  # 2.7: TypeError for a NUL
         return False
     return True

@@ -155,7 +155,7 @@ def _ip(text, v4=True, v6=True):
         try:
             socket.inet_pton(family, str(address))
             return True
-        except (socket.error, ValueError, UnicodeError):
+        except (socket.error, ValueError, TypeError):
             pass
     return False
 
@@ -195,7 +195,7 @@ def accepted(name, value):
         return value is None or (isinstance(value, six.string_types)
                                  and value in ("auto", "greendns", "threadpool"))
     if name in ("resolv_conf", "hosts", "nsswitch"):
-        return isinstance(value, six.string_types) and value != "" and u"\0" not in value
+        return isinstance(value, six.string_types) and value != "" and "\0" not in value
     if name == "nameservers":
         return expected_nameservers(value)
     if name in ("lookups", "serve_stale"):
