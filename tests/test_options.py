@@ -388,7 +388,7 @@ def test_every_variable_the_package_reads_is_listed():
     read = set()
     for folder, _, files in os.walk(package):
         for filename in files:
-            if filename.endswith(".py") and filename != "demo.py":  # the demo's children
+            if filename.endswith(".py") and filename != "demo.py":  # the demo: PATH, for unshare
                 with open(os.path.join(folder, filename)) as handle:
                     read.update(re.findall(
                         r"(?:environ\.get\(|environ\[|getenv\()\s*[\"']([A-Z_0-9]+)[\"']",
