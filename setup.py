@@ -21,6 +21,12 @@ setup(
     long_description=read("README.md"),
     long_description_content_type="text/markdown",
     license="MIT",
+    url="https://github.com/greenfix/greenfix",
+    project_urls={
+        "Documentation": "https://github.com/greenfix/greenfix/tree/main/docs",
+        "Source": "https://github.com/greenfix/greenfix",
+        "Issues": "https://github.com/greenfix/greenfix/issues",
+    },
     packages=find_packages(include=["greenfix", "greenfix.*"]),
     package_data={"greenfix": ["py.typed", "*.pyi"]},
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",

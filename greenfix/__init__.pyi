@@ -1,20 +1,24 @@
 # Type stubs for greenfix's public API (the package itself also runs on
 # Python 2.7, so its sources carry no annotations).
-from typing import Any, Dict, Iterable, Optional, Tuple, Union
+import os
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __version__: str
 
 class GreenfixError(RuntimeError): ...
 
 _Nameserver = Union[str, Tuple[str, int]]
+# a list or tuple, never a bare string (greenfix refuses one)
+_Nameservers = Union[List[_Nameserver], Tuple[_Nameserver, ...]]
+_Path = Union[str, "os.PathLike[str]"]
 
 def patch(
     *,
     resolver: Optional[str] = ...,
-    resolv_conf: str = ...,
-    hosts: str = ...,
-    nsswitch: str = ...,
-    nameservers: Optional[Iterable[_Nameserver]] = ...,
+    resolv_conf: _Path = ...,
+    hosts: _Path = ...,
+    nsswitch: _Path = ...,
+    nameservers: Optional[_Nameservers] = ...,
     lookups: bool = ...,
     lookup_threads: int = ...,
     timeout: Optional[float] = ...,

@@ -69,6 +69,8 @@ import time
 import six
 
 from greenfix import forks
+from greenfix.counters import COUNTERS as _COUNTERS
+from greenfix.counters import percentiles
 from greenfix.resolvers import LookupFailed
 
 try:
@@ -121,9 +123,6 @@ for _name in ("EAI_NONAME", "EAI_NODATA", "EAI_AGAIN", "EAI_FAIL", "EAI_ADDRFAMI
               "EAI_FAMILY", "EAI_MEMORY", "EAI_SYSTEM", "EAI_SERVICE"):
     if hasattr(socket, _name):
         _EAI_NAMES.setdefault(getattr(socket, _name), _name)
-
-_COUNTERS = ("hits", "misses", "stale", "joins", "negative_hits", "refreshes",
-             "evictions", "invalidations")
 
 _NO_MEMO = (object(), None)
 
@@ -605,24 +604,3 @@ class Cache(object):
         result["serve_stale"] = bool(self.serve_stale)
         result["latency"] = percentiles(latencies)
         return result
-
-
-def percentiles(samples):
-    """p50/p90/p99 (nearest rank, seconds) of sorted ``samples``."""
-    result = {"count": len(samples)}
-    for name, fraction in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99)):
-        if samples:
-            index = max(0, min(len(samples) - 1, int(-(-fraction * len(samples) // 1)) - 1))
-            result[name] = samples[index]
-        else:
-            result[name] = None
-    return result
-
-
-def empty_stats():
-    """What ``greenfix.stats()`` returns when greenfix is not patched: the
-    same keys, counters at zero, ``backend`` None, percentiles None."""
-    result = dict((name, 0) for name in _COUNTERS)
-    result.update(entries=0, in_flight=0, failures={}, patched=False, backend=None,
-                  size=0, serve_stale=False, latency=percentiles([]))
-    return result

@@ -1,4 +1,6 @@
-"""The command line: ``greenfix demo`` (also ``python -m greenfix demo``)."""
+"""The command line: ``greenfix demo`` (also ``python -m greenfix demo``) and
+``greenfix --version``.  Neither ``--help`` nor ``--version`` imports
+eventlet (tests/test_packaging.py checks it)."""
 
 from __future__ import absolute_import, print_function
 
@@ -7,11 +9,27 @@ import json
 import sys
 
 
+class _Version(argparse.Action):
+    """``--version``: argparse's own "version" action prints to stderr on
+    Python 2.7, and a plain flag would not get past 2.7's required
+    sub-command; this prints to stdout and exits at once."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super(_Version, self).__init__(**kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from greenfix import __version__
+        print("greenfix %s" % __version__)
+        parser.exit()
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="greenfix",
         description="Host names in eventlet socket calls, resolved without "
                     "freezing the hub.")
+    parser.add_argument("--version", action=_Version, help="print greenfix's version and exit")
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser(
         "demo", help="show the hub freeze a lost DNS reply causes, and greenfix fixing it")

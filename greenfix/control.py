@@ -7,6 +7,7 @@ options, ``unpatch()`` first.
 
 from __future__ import absolute_import
 
+from greenfix import counters
 from greenfix.errors import GreenfixError
 from greenfix.options import Options
 from greenfix.patchers.state import PatchSet
@@ -31,8 +32,9 @@ def patch(**options):
     ``resolver`` ("auto", "greendns", "threadpool"; default
     ``$GREENFIX_RESOLVER`` or "auto"), ``resolv_conf``, ``hosts``,
     ``nsswitch``, ``nameservers``, ``timeout``, ``attempts``, ``lookups``,
-    and the cache options.  An unknown option is a TypeError; an invalid
-    value, or eventlet missing, a :class:`GreenfixError`.
+    ``lookup_threads`` and the cache options.  Every failure to patch is a
+    :class:`GreenfixError` (see its docstring for the cases; an unknown
+    option is one that is also a TypeError).
     """
     if _state.patches is not None:
         return False
@@ -96,17 +98,16 @@ def stats():
     (``socket.getaddrinfo``, ``gethostbyname_ex``: whole libc calls), and
     ``pool``, the lookup threads (``threads``, ``busy``, ``queued``).  Not
     patched: the same keys, zeros, ``backend`` and percentiles None."""
-    from greenfix import cache
-
     translator = _state.translator
     if translator is None:
-        result = cache.empty_stats()
-        result["lookups"] = cache.empty_stats()
+        # not the cache module: that imports eventlet
+        result = counters.empty_stats()
+        result["lookups"] = counters.empty_stats()
         result["pool"] = {"threads": 0, "busy": 0, "queued": 0}
         return result
     result = translator.cache.stats()
     result["lookups"] = _state.lookups.cache.stats() if _state.lookups is not None \
-        else cache.empty_stats()
+        else counters.empty_stats()
     result["pool"] = _state.pool.stats()
     return result
 

@@ -53,5 +53,17 @@ def gaierror(code):
 
 
 class GreenfixError(RuntimeError):
-    """greenfix cannot be patched in as asked (wrong order, missing eventlet,
-    an unknown option).  Never raised from a socket call."""
+    """greenfix cannot be patched in as asked.  Raised by ``patch()`` (and
+    :class:`greenfix.options.Options`), never by a socket call or a lookup,
+    in exactly these cases:
+
+    * an option's value is not accepted: the message names the option, the
+      value and what is accepted (greenfix/options.py checks every option);
+    * an unknown option: raised as ``UnknownOptionError``, which is also the
+      ``TypeError`` Python raises for any function's unknown keyword;
+    * ``$GREENFIX_RESOLVER`` holds a value other than ``auto``, ``greendns``,
+      ``threadpool`` or blanks (when ``resolver`` is not given);
+    * eventlet cannot be imported;
+    * ``resolver="greendns"`` while that backend is unavailable
+      (``EVENTLET_NO_GREENDNS=yes``, or dnspython missing or unusable).
+    """
