@@ -40,6 +40,7 @@ def patch(**options):
         return False
     parsed = Options(**options)
     try:
+        from greenfix.frameworks import eventlet as green
         from greenfix.patchers import eventlet as eventlet_patcher
     except ImportError as exc:
         raise GreenfixError("greenfix.patch() needs eventlet: %s" % (exc,))
@@ -48,9 +49,9 @@ def patch(**options):
     from greenfix.translate import Translator
 
     eventlet_patcher.warn_if_not_monkey_patched()
-    pool = eventlet_patcher.make_pool(parsed.lookup_threads)
-    translator = Translator(resolvers.build(parsed, pool), parsed)
-    libc_lookups = LibcLookups(pool, parsed) if parsed.lookups else None
+    pool = green.make_pool(parsed.lookup_threads)
+    translator = Translator(resolvers.build(parsed, pool, green), parsed)
+    libc_lookups = LibcLookups(pool, parsed, green) if parsed.lookups else None
     patches = PatchSet()
     try:
         eventlet_patcher.patch(patches, translator, libc_lookups)

@@ -277,7 +277,7 @@ def test_threadpool_backend_from_a_native_thread():
     another native thread the backend must call libc itself instead of
     deadlocking.  ("localhost" comes from /etc/hosts: no DNS traffic.)"""
     from eventlet import patcher
-    from greenfix.patchers.eventlet import make_pool
+    from greenfix.frameworks.eventlet import make_pool
     from greenfix.resolvers.threadpool import ThreadPoolResolver
 
     resolver = ThreadPoolResolver(make_pool(2))

@@ -266,8 +266,8 @@ def _raw_bind(self, *args, **kwargs):
 
 
 def is_monkey_patched():
-    from eventlet import patcher
-    return patcher.is_monkey_patched("socket")
+    from greenfix.frameworks import eventlet as green
+    return green.is_monkey_patched()
 
 
 def patch(patches, translator, libc_lookups=None):
@@ -316,17 +316,6 @@ def _patch_lookups(patches, translator, libc_lookups):
         patches.replace(green_socket, name, replacement)
         if getattr(stdlib_socket, name) is eventlet_function:
             patches.replace(stdlib_socket, name, replacement)
-
-
-def make_pool(max_threads):
-    """greenfix's lookup pool on eventlet: green sleep, original threads."""
-    import eventlet
-    from eventlet import patcher
-    from greenfix.pool import LookupPool
-
-    thread = patcher.original("_thread" if six.PY3 else "thread")
-    return LookupPool(max_threads, eventlet.sleep, patcher.original("threading"),
-                      thread.get_ident)
 
 
 def _green_ssl_socket():

@@ -26,7 +26,7 @@ class Unavailable(Exception):
     """This backend cannot be used in this process (disabled or missing)."""
 
 
-def _load_dependencies():
+def _load_dependencies(green):
     # eventlet.green.socket skips greendns when this is exactly "yes"
     # (eventlet/green/socket.py); greenfix follows the same switch.
     if os.environ.get("EVENTLET_NO_GREENDNS", "").lower() == "yes":
@@ -38,9 +38,10 @@ def _load_dependencies():
         import dns.name
         import dns.rcode
         import dns.rdatatype
-        from eventlet.green import socket as green_socket
+        green_socket = green.green_socket()
     except Exception as exc:  # eventlet issue 805: extras can break imports
-        raise Unavailable("dnspython or eventlet.green.socket cannot be imported: %r" % (exc,))
+        raise Unavailable("dnspython or the green socket module cannot be imported: %r"
+                          % (exc,))
     return dns, green_socket
 
 
@@ -50,8 +51,10 @@ class GreenDNSResolver(object):
 
     name = "greendns"
 
-    def __init__(self, options):
-        dns, green_socket = _load_dependencies()
+    def __init__(self, options, green):
+        """``green``: the framework module (:mod:`greenfix.frameworks`),
+        whose green sockets carry the queries."""
+        dns, green_socket = _load_dependencies(green)
         self._dns = dns
         self._options = options
         self._hosts = HostsFile(options.hosts)
