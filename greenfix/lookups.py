@@ -4,7 +4,7 @@ greenfix's answer cache.
 
 eventlet routes these to its greendns, whose answers and time budget differ
 from the system's (it ignores ``attempts``, keeps dnspython's lifetime: 11 s
-to fail where glibc gives up after 2 s; see REFERENCE.md).  greenfix puts
+to fail where glibc gives up after 2 s; see docs/resolver.rst).  greenfix puts
 back libc's behaviour for them:
 
 * ``gethostbyname(name)`` is ``setipaddr(name, AF_INET)`` in CPython: the
@@ -35,6 +35,7 @@ from greenfix.compat import HOST_TYPES, getaddrinfo_arguments, integer_types, te
 from greenfix.errors import gaierror
 from greenfix.libc import needs_lookup
 from greenfix.resolvers import Answer, LookupFailed
+from greenfix.resolvers.watched import SystemFiles
 
 #: The cache's family slot for whole calls (their own family is in the key).
 CALLS = socket.AF_UNSPEC
@@ -54,6 +55,12 @@ class LibcCalls(object):
 
     def __init__(self, pool):
         self._pool = pool
+        self._files = SystemFiles()
+
+    @property
+    def signature(self):
+        """Changes when a file libc reads for its answers changes."""
+        return self._files.signature
 
     def resolve(self, call, _family):  # call: a Call
         try:

@@ -56,6 +56,12 @@ class GuardedResolver(object):
         self.name = "auto" if fallback is not None else primary.name
         self._warned = False
 
+    @property
+    def signature(self):
+        """Changes when either backend's does."""
+        fallback = self.fallback.signature if self.fallback is not None else None
+        return (self.primary.signature, fallback)
+
     def resolve(self, host, family):
         if self.fallback is not None and not self.primary.handles(host):
             return self.fallback.resolve(host, family)

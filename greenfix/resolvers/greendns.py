@@ -19,7 +19,7 @@ from greenfix.resolvers import Answer, LookupFailed, nsswitch, resolvconf
 from greenfix.resolvers.hostsfile import HostsFile
 from greenfix.resolvers.sorting import GAI_CONF, gai_conf_directives, rfc3484_first
 from greenfix.resolvers.stub import StubResolver
-from greenfix.resolvers.watched import WatchedFile
+from greenfix.resolvers.watched import WatchedFile, signatures
 
 
 class Unavailable(Exception):
@@ -80,9 +80,10 @@ class GreenDNSResolver(object):
 
     @property
     def signature(self):
-        """Changes whenever the hosts file or resolv.conf changes."""
-        self._resolv_conf.value
-        return (self._hosts.signature, self._resolv_conf.signature)
+        """Changes whenever a file this backend's answers depend on changes:
+        the hosts file, resolv.conf, nsswitch.conf, gai.conf."""
+        files = (self._resolv_conf, self._nsswitch, self._gai_conf)
+        return (self._hosts.signature,) + signatures(files)
 
     def handles(self, host):
         """Whether this backend answers ``host`` as the system would: only

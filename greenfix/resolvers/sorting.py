@@ -57,14 +57,15 @@ def _scope(packed):
     first, second = bytearray(packed[:2])
     if first == 0xff:
         return second & 0x0f
-    if (first, second & 0xc0) == (0xfe, 0x80) or packed == _LOOPBACK6:
+    if (first, second & 0xc0) == (0xfe, 0x80) or packed == LOOPBACK6:
         return 2
     if (first, second & 0xc0) == (0xfe, 0xc0):
         return 5
     return 14
 
 
-_LOOPBACK6 = _socket.inet_pton(_socket.AF_INET6, "::1")
+#: ``::1`` packed (also read by the hosts file, which skips it for IPv4).
+LOOPBACK6 = _socket.inet_pton(_socket.AF_INET6, "::1")
 
 
 def _leading_zeros(value):
