@@ -26,12 +26,12 @@ import os
 import re
 import socket
 
+from greenfix.resolvers.sorting import LOOPBACK6
 from greenfix.resolvers.watched import WatchedFile
 
 _BLANKS = re.compile(u"[ \t\n\v\f\r]+")
 _UPPER = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ASCII_LOWER = dict((ord(c), ord(c.lower())) for c in _UPPER)
-_LOOPBACK6 = socket.inet_pton(socket.AF_INET6, "::1")
 _MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
 
 
@@ -51,7 +51,7 @@ def _address(text, family):
                 packed = socket.inet_pton(socket.AF_INET6, text)
             if packed[:12] == _MAPPED_PREFIX:
                 return socket.inet_ntop(socket.AF_INET, packed[12:])
-            if packed == _LOOPBACK6:
+            if packed == LOOPBACK6:
                 return "127.0.0.1"
             return None
         return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))

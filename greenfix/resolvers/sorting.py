@@ -14,6 +14,8 @@ import _socket
 #: glibc's address-sorting configuration; greenfix sorts with glibc's
 #: built-in tables only, so a file with directives sends lookups to libc.
 GAI_CONF = "/etc/gai.conf"
+#: ::1, packed (the hosts file's AF_INET reading of it too).
+LOOPBACK6 = _socket.inet_pton(_socket.AF_INET6, "::1")
 
 
 def gai_conf_directives(text):
@@ -57,14 +59,11 @@ def _scope(packed):
     first, second = bytearray(packed[:2])
     if first == 0xff:
         return second & 0x0f
-    if (first, second & 0xc0) == (0xfe, 0x80) or packed == _LOOPBACK6:
+    if (first, second & 0xc0) == (0xfe, 0x80) or packed == LOOPBACK6:
         return 2
     if (first, second & 0xc0) == (0xfe, 0xc0):
         return 5
     return 14
-
-
-_LOOPBACK6 = _socket.inet_pton(_socket.AF_INET6, "::1")
 
 
 def _leading_zeros(value):
