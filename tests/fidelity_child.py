@@ -771,7 +771,7 @@ class LogCapture(logging.Handler):
 
 def suite_fallback():
     """greendns failing unexpectedly: "auto" answers from the thread pool and
-    logs one warning.  ``mode``: "lookup" (the stub's lookup raises) or
+    logs one warning.  ``mode``: "lookup" (the stub's ``addresses()`` raises) or
     "dnspython" (dnspython's message building raises)."""
     servers = Servers()
     write_file("/etc/resolv.conf", ONE_NS)
@@ -785,7 +785,7 @@ def suite_fallback():
 
         def broken(self, name, rdtype):
             raise RuntimeError("greendns exploded")
-        stub.StubResolver.lookup = stub.StubResolver.addresses = broken
+        stub.StubResolver.addresses = broken
     else:
         import dns.message
 

@@ -14,6 +14,8 @@ import _socket
 #: glibc's address-sorting configuration; greenfix sorts with glibc's
 #: built-in tables only, so a file with directives sends lookups to libc.
 GAI_CONF = "/etc/gai.conf"
+#: ::1, packed (the hosts file's AF_INET reading of it too).
+LOOPBACK6 = _socket.inet_pton(_socket.AF_INET6, "::1")
 
 
 def gai_conf_directives(text):
@@ -62,10 +64,6 @@ def _scope(packed):
     if (first, second & 0xc0) == (0xfe, 0xc0):
         return 5
     return 14
-
-
-#: ``::1`` packed (also read by the hosts file, which skips it for IPv4).
-LOOPBACK6 = _socket.inet_pton(_socket.AF_INET6, "::1")
 
 
 def _leading_zeros(value):
