@@ -40,7 +40,7 @@ def patch(**options):
         from greenfix.patchers import eventlet as eventlet_patcher
     except ImportError as exc:
         raise GreenfixError("greenfix.patch() needs eventlet: %s" % (exc,))
-    from greenfix import resolvers
+    from greenfix import resolvers, watchdog
     from greenfix.translate import Translator
 
     eventlet_patcher.warn_if_not_monkey_patched()
@@ -48,6 +48,7 @@ def patch(**options):
     patches = PatchSet()
     try:
         eventlet_patcher.patch(patches, translator, lookups=parsed.lookups)
+        watchdog.start_from_environment()   # GREENFIX_WATCHDOG=<seconds>
     except Exception:
         patches.restore()
         translator.close()
@@ -82,13 +83,14 @@ def stats():
     ``in_flight``, ``failures`` (backend failures by EAI name), ``backend``,
     ``size``, ``serve_stale``, ``patched`` and ``latency`` (``count``,
     ``p50``, ``p90``, ``p99`` of recent backend calls, in seconds).  Not
-    patched: the same keys, zeros, ``backend`` and percentiles None."""
-    from greenfix import cache
+    patched: the same keys, zeros, ``backend`` and percentiles None.  Plus
+    ``watchdog``: the hub watchdog's counters (docs/watchdog.rst)."""
+    from greenfix import cache, watchdog
 
     translator = _state.translator
-    if translator is None:
-        return cache.empty_stats()
-    return translator.cache.stats()
+    counters = cache.empty_stats() if translator is None else translator.cache.stats()
+    counters["watchdog"] = watchdog.stats()
+    return counters
 
 
 def clear_cache():
