@@ -7,6 +7,7 @@ options, ``unpatch()`` first.
 
 from __future__ import absolute_import
 
+from greenfix import watchdog  # also makes greenfix.watchdog reachable after "import greenfix"
 from greenfix.errors import GreenfixError
 from greenfix.options import Options
 from greenfix.patchers.state import PatchSet
@@ -40,7 +41,7 @@ def patch(**options):
         from greenfix.patchers import eventlet as eventlet_patcher
     except ImportError as exc:
         raise GreenfixError("greenfix.patch() needs eventlet: %s" % (exc,))
-    from greenfix import resolvers, watchdog
+    from greenfix import resolvers
     from greenfix.translate import Translator
 
     eventlet_patcher.warn_if_not_monkey_patched()
@@ -85,7 +86,7 @@ def stats():
     ``p50``, ``p90``, ``p99`` of recent backend calls, in seconds).  Not
     patched: the same keys, zeros, ``backend`` and percentiles None.  Plus
     ``watchdog``: the hub watchdog's counters (docs/watchdog.rst)."""
-    from greenfix import cache, watchdog
+    from greenfix import cache
 
     translator = _state.translator
     counters = cache.empty_stats() if translator is None else translator.cache.stats()

@@ -43,9 +43,10 @@ import traceback
 from greenfix import frameworks
 from greenfix.errors import GreenfixError
 
-__all__ = ["start", "stop", "is_running", "stats", "no_block", "no_hub_lookups",
-           "use_native_lock", "Watchdog", "Block", "HubBlocked", "HubLookup",
-           "DEFAULT_THRESHOLD"]
+__all__ = ["start", "stop", "is_running", "current", "stats", "start_from_environment",
+           "no_block", "no_hub_lookups", "use_native_lock", "Watchdog", "Block",
+           "HubBlocked", "HubLookup", "DEFAULT_THRESHOLD", "ENV_VARIABLE", "LOGGER_NAME",
+           "KEEP_BLOCKS"]
 
 DEFAULT_THRESHOLD = 0.1
 ENV_VARIABLE = "GREENFIX_WATCHDOG"

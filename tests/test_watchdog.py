@@ -12,6 +12,7 @@ import os
 import pkgutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -50,7 +51,12 @@ def run_child(framework, scenario, env=None):
     proc = subprocess.Popen([sys.executable, CHILD, framework, scenario],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=child_env(env), cwd=HERE)
-    out, err = proc.communicate()
+    killer = threading.Timer(60, proc.kill)   # a deadlocked child fails, not hangs
+    killer.start()
+    try:
+        out, err = proc.communicate()
+    finally:
+        killer.cancel()
     out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     assert proc.returncode == 0, err
     return json.loads(out.strip().splitlines()[-1]), err
@@ -224,7 +230,7 @@ def test_plugin_fails_the_blocking_test_only(tester, framework):
     sample_suite(tester, framework)
     result, out = run(tester, "--greenfix-max-block=100")
     result.assert_outcomes(passed=1, failed=1)
-    assert "test_blocks" in out and "FAILED" in out, out
+    assert "test_blocks" in out, out
     assert "the hub was blocked longer than 100 ms" in out, out
     assert "original_sleep(0.3)" in out, out   # the blocking stack
 
@@ -291,3 +297,38 @@ def test_plugin_strict_mode(tester, framework):
     result, out = run(tester, "--greenfix-strict")
     result.assert_outcomes(passed=1, failed=1)
     assert "socket.sendto('localhost')" in out and "test_name_reaches_libc" in out, out
+
+
+# -- the stub ----------------------------------------------------------------------
+
+@pytest.mark.skipif(sys.version_info < (3,), reason="the stub is Python 3 syntax")
+def test_stub_names_are_the_public_api():
+    import ast
+    from greenfix import watchdog
+    with open(os.path.join(os.path.dirname(watchdog.__file__), "watchdog.pyi")) as handle:
+        tree = ast.parse(handle.read())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign):
+            names.add(node.target.id)
+    assert names - set(["_Stderr"]) == set(watchdog.__all__)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 8), reason="mypy runs on Python 3.8+")
+def test_mypy_accepts_good_watchdog_use_and_rejects_bad(tmp_path):
+    mypy = pytest.importorskip("mypy.api")
+    good = tmp_path / "good.py"
+    good.write_text(u"from greenfix import watchdog\n"
+                    u"ok: bool = watchdog.start(0.1, stderr='auto')\n"
+                    u"with watchdog.no_block(50) as dog:\n"
+                    u"    count: int = len(dog.blocks)\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text(u"from greenfix import watchdog\n"
+                   u"watchdog.start(treshold=0.1)\n"
+                   u"text: str = watchdog.stop()\n")
+    out, _, status = mypy.run([str(good), "--no-incremental"])
+    assert status == 0, out
+    out, _, status = mypy.run([str(bad), "--no-incremental"])
+    assert status == 1 and out.count("error:") == 2 and "treshold" in out, out
