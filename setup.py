@@ -38,7 +38,11 @@ setup(
         'dnspython>=1.16,<2; python_version < "3"',
         'dnspython>=2.2; python_version >= "3"',
     ],
-    entry_points={"console_scripts": ["greenfix = greenfix.cli:main"]},
+    entry_points={
+        "console_scripts": ["greenfix = greenfix.cli:main"],
+        # the hub-watchdog plugin: inert unless asked (docs/watchdog.rst)
+        "pytest11": ["greenfix = greenfix.pytest_plugin"],
+    },
     classifiers=[
         "Development Status :: 4 - Beta",
         "Intended Audience :: Developers",

@@ -27,7 +27,8 @@ with warnings.catch_warnings():
 eventlet.monkey_patch()
 warnings.filterwarnings("ignore", message="greenfix.patch\\(\\) was called before")
 
-from benchmarks import bench_bound, bench_hotpath, bench_queries, bench_stale  # noqa: E402
+from benchmarks import (bench_bound, bench_hotpath, bench_queries, bench_stale,  # noqa: E402
+                        bench_watchdog)
 
 
 def main(argv):
@@ -42,6 +43,7 @@ def main(argv):
                                                processes=3 if quick else 5)),
         ("serve-stale", lambda: bench_stale.run()),
         ("bound", lambda: bench_bound.run(names=100000 if quick else bench_bound.NAMES)),
+        ("watchdog", lambda: bench_watchdog.run(rounds=51 if quick else 201)),
     ]
     failed = []
     started = time.time()

@@ -8,6 +8,7 @@ options, ``unpatch()`` first.
 from __future__ import absolute_import
 
 from greenfix import counters
+from greenfix import watchdog  # also makes greenfix.watchdog reachable after "import greenfix"
 from greenfix.errors import GreenfixError
 from greenfix.options import Options
 from greenfix.patchers.state import PatchSet
@@ -55,6 +56,7 @@ def patch(**options):
     patches = PatchSet()
     try:
         eventlet_patcher.patch(patches, translator, libc_lookups)
+        watchdog.start_from_environment()   # GREENFIX_WATCHDOG=<seconds>
     except Exception:
         patches.restore()
         _close(translator, libc_lookups, pool)
@@ -96,8 +98,9 @@ def stats():
     ``size``, ``serve_stale``, ``patched`` and ``latency`` (``count``,
     ``p50``, ``p90``, ``p99`` of recent backend calls, in seconds);
     ``lookups``, the same counters for the module-level lookups
-    (``socket.getaddrinfo``, ``gethostbyname_ex``: whole libc calls), and
-    ``pool``, the lookup threads (``threads``, ``busy``, ``queued``).  Not
+    (``socket.getaddrinfo``, ``gethostbyname_ex``: whole libc calls);
+    ``pool``, the lookup threads (``threads``, ``busy``, ``queued``); and
+    ``watchdog``, the hub watchdog's counters (docs/watchdog.rst).  Not
     patched: the same keys, zeros, ``backend`` and percentiles None."""
     translator = _state.translator
     if translator is None:
@@ -105,11 +108,12 @@ def stats():
         result = counters.empty_stats()
         result["lookups"] = counters.empty_stats()
         result["pool"] = {"threads": 0, "busy": 0, "queued": 0}
-        return result
-    result = translator.cache.stats()
-    result["lookups"] = _state.lookups.cache.stats() if _state.lookups is not None \
-        else counters.empty_stats()
-    result["pool"] = _state.pool.stats()
+    else:
+        result = translator.cache.stats()
+        result["lookups"] = _state.lookups.cache.stats() if _state.lookups is not None \
+            else counters.empty_stats()
+        result["pool"] = _state.pool.stats()
+    result["watchdog"] = watchdog.stats()
     return result
 
 
