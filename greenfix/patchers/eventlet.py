@@ -24,6 +24,7 @@ import warnings
 
 import _socket
 import six
+from eventlet.support import get_errno
 
 from greenfix import lookups
 from greenfix.cache import clock as _clock
@@ -90,13 +91,33 @@ class InstanceShadowingMethod(object):
 def _address_wrappers(translate, family_of):
     """Wrappers for the C-style signatures: ``meth(address)``,
     ``sendto(data[, flags], address)``, ``sendmsg(buffers[, ancdata[, flags[,
-    address]]])``.  Each takes the original callable."""
+    address]]])``.  Each takes the original callable and the name of the C
+    method it hands the address to (whose argument checks and error texts
+    greenfix must reproduce), or a function of the socket giving that name."""
 
     def single(original, name):
+        c_method = name if callable(name) else (lambda sock: name)
+
         @_wraps(original)
         def method(self, *args, **kwargs):
             if len(args) == 1 and not kwargs:
-                args = (translate(family_of(self), args, 0, name),)
+                args = (translate(family_of(self), args, 0, c_method(self)),)
+            return original(self, *args, **kwargs)
+        return method
+
+    def connect_ex(original, name):
+        """``GreenSocket.connect_ex``, which may return a lookup failure."""
+        @_wraps(original)
+        def method(self, *args, **kwargs):
+            if len(args) == 1 and not kwargs:
+                try:
+                    args = (translate(family_of(self), args, 0, name),)
+                except socket.error as exc:
+                    # A lookup failure (gaierror) is raised by the C call
+                    # inside eventlet's method, which may return it.
+                    if not _connect_ex_returns_errors(self):
+                        raise
+                    return get_errno(exc)
             return original(self, *args, **kwargs)
         return method
 
@@ -117,8 +138,27 @@ def _address_wrappers(translate, family_of):
             return original(self, *args, **kwargs)
         return method
 
-    return {"connect": single, "connect_ex": single, "bind": single,
-            "sendto": sendto, "sendmsg": sendmsg}
+    return {"single": single, "green_connect_ex": connect_ex, "sendto": sendto,
+            "sendmsg": sendmsg}
+
+
+def _green_connect_c_method(sock):
+    """The C method ``GreenSocket.connect`` hands the address to:
+    ``connect_ex`` (eventlet's ``socket_connect()``), or ``connect`` itself
+    on a non-blocking socket (``self.fd.connect(address)``).  The name
+    shows in CPython's errors ("connect_ex(): port must be 0-65535.")."""
+    return "connect" if getattr(sock, "act_non_blocking", False) else "connect_ex"
+
+
+def _connect_ex_returns_errors(sock):
+    """Whether ``GreenSocket.connect_ex`` returns, rather than raises, an
+    ``OSError`` of the C ``connect_ex``: its branch for a socket with a
+    timeout (``settimeout()`` or ``setdefaulttimeout()``) wraps the C call
+    in ``except OSError as ex: return get_errno(ex)`` (``socket.error`` in
+    0.33.3, the base class of ``gaierror`` on Python 2 as well), in every
+    release from 0.33 to 0.41; the blocking branch and the non-blocking one
+    (``self.fd.connect_ex``) let a lookup failure through."""
+    return not getattr(sock, "act_non_blocking", False) and sock.gettimeout() is not None
 
 
 #: The GreenSocket attribute in which the hot ``sendto`` keeps, per socket,
@@ -278,8 +318,10 @@ def patch(patches, translator, lookups=True):
     if lookups:
         _patch_lookups(patches, translator)
     green = _address_wrappers(translator.translate, _fd_family)
-    for name in ("connect", "connect_ex"):
-        patches.replace(GreenSocket, name, green[name](getattr(GreenSocket, name), name))
+    patches.replace(GreenSocket, "connect",
+                    green["single"](GreenSocket.connect, _green_connect_c_method))
+    patches.replace(GreenSocket, "connect_ex",
+                    green["green_connect_ex"](GreenSocket.connect_ex, "connect_ex"))
     sendto = green["sendto"](getattr(GreenSocket, "sendto"), "sendto")
     if hasattr(GreenSocket, "_send_loop"):
         sendto = _hot_sendto(translator, sendto)
@@ -289,14 +331,15 @@ def patch(patches, translator, lookups=True):
         patches.replace(GreenSocket, "sendmsg",
                         green["sendmsg"](_forward_to_fd("sendmsg"), "sendmsg"))
     patches.replace(GreenSocket, "bind",
-                    InstanceShadowingMethod(green["bind"](_raw_bind, "bind"), "bind"))
+                    InstanceShadowingMethod(green["single"](_raw_bind, "bind"), "bind"))
 
     ssl_socket = _green_ssl_socket()
     if ssl_socket is not None:
         tls = _address_wrappers(translator.translate, _family)
         for name in ("connect", "connect_ex", "bind"):
             original = getattr(ssl_socket, name)
-            wrapper = tls[name](original, name)
+            # stdlib SSLSocket code: the C method of the same name
+            wrapper = tls["single"](original, name)
             if name != "bind":
                 wrapper = _unless(_ssl_refuses(name), wrapper, original)
             patches.replace(ssl_socket, name, wrapper)
