@@ -91,6 +91,43 @@ def time_sendto(sock, data, address, count):
             gc.enable()
 
 
+def time_sendto_fresh(sock, data, host, port, count):
+    """Seconds for ``count`` calls of ``sock.sendto(data, (host, port))``,
+    a new tuple per call, as metrics and tracing clients build theirs
+    (``sock.sendto(data, (self.host, self.port))``), GC off."""
+    sendto = sock.sendto
+    rng = range(count)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = timer()
+        for _ in rng:
+            sendto(data, (host, port))
+        return timer() - start
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def time_sendto_several(pairs, data, count):
+    """Seconds for ``count`` calls ``sendto(data, address)`` going round
+    ``pairs`` of (socket, address tuple): several senders, each keeping its
+    own tuple (a second ``SysLogHandler`` to the same log host, a pool of
+    senders), GC off."""
+    calls = [(sock.sendto, address) for sock, address in pairs]
+    calls = (calls * (count // len(calls) + 1))[:count]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = timer()
+        for sendto, address in calls:
+            sendto(data, address)
+        return timer() - start
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def median(values):
     ordered = sorted(values)
     middle = len(ordered) // 2

@@ -428,3 +428,51 @@ def test_check_arguments_orders_errors_like_cpython():
         check_arguments(inet, "sendmsg", ([b"x"], [], -1, ("name", 9)), 3)  # EINVAL after
         with pytest.raises(TypeError):
             check_arguments(inet, "sendmsg", ([b"x"], [], "0", ("name", 9)), 3)
+
+
+@pytest.mark.parametrize("family_name, host, expected", [
+    ("AF_INET", u"127.0.0.1", "literal"), ("AF_INET", u"127.1", "literal"),
+    ("AF_INET", u"0x7f.1", "literal"), ("AF_INET6", u"fe80::1%lo", "literal"),
+    ("AF_INET6", u"127.0.0.1", "literal"),      # EAI_ADDRFAMILY, without a lookup
+    ("AF_INET", u"::1", "literal"),
+    ("AF_INET", u"", "pass"), ("AF_INET", u"<broadcast>", "pass"),
+    ("AF_INET6", b"<broadcast>", "pass"), ("AF_INET", None, "pass"),
+    ("AF_INET", 127, "pass"), ("AF_INET", u"a\0b", "pass"), ("AF_UNIX", u"name", "pass"),
+    ("AF_INET", u"example.test", "name"), ("AF_INET6", b"example.test", "name"),
+    ("AF_INET", u"127.0.0.1 ", "name"), ("AF_INET", u"1.2.3.4.5", "name"),
+    ("AF_INET", u"08.0.0.1", "literal" if six.PY2 else "name"),
+    ("AF_INET6", u" 1. 2. 3. 4", "literal" if six.PY2 else "name"),
+])
+def test_classify(family_name, host, expected):
+    """``address.classify()``, the one place that decides whether a host is
+    handed over unchanged, is a literal or a name to resolve (the
+    ``py2-dotted-*``, ``legacy-ipv4``, ``scoped-ipv6`` and ``ipv4-on-inet6``
+    cases check the same against CPython in the namespace)."""
+    import socket
+
+    from greenfix import address
+
+    family = getattr(socket, family_name, None)
+    if family is None:
+        pytest.skip("no %s here" % family_name)
+    if isinstance(host, six.text_type) and six.PY2:
+        host = host.encode("ascii")   # the native str
+    kind, data = address.classify(family, host)
+    assert kind == expected
+    if kind != address.PASS:
+        assert data == (host if isinstance(host, bytes) else host.encode("ascii"))
+
+
+@pytest.mark.parametrize("address, expected", [
+    (("example.test", 9), "name"), (("127.0.0.1", 9), "literal"),
+    (("example.test",), "pass"), (("example.test", 9, 0), "pass"),
+    (["example.test", 9], "pass"), ("example.test", "pass"), (None, "pass"),
+])
+def test_classify_address_shapes(address, expected):
+    """An IPv4 address of another shape than a 2-tuple is CPython's to
+    reject: handed over unchanged."""
+    import socket
+
+    from greenfix import address as address_module
+
+    assert address_module.classify_address(socket.AF_INET, address)[0] == expected

@@ -5,6 +5,7 @@ Wrapped (``eventlet/greenio/base.py`` and ``eventlet/green/ssl.py``):
 
 * ``GreenSocket.connect``, ``connect_ex``, ``sendto``: eventlet's own methods,
   which hand the address to the C ``connect_ex``/``sendto`` (on every retry);
+  ``sendto`` with the hot path inline (:func:`greenfix.hotpath.green_sendto`);
 * ``GreenSocket.sendmsg``: forwarded raw to the C method by ``__getattr__``;
 * ``GreenSocket.bind``: eventlet copies ``fd.bind`` onto each instance in
   ``__init__``, so it is wrapped with a data descriptor that wins over that
@@ -26,8 +27,7 @@ import _socket
 import six
 from eventlet.support import get_errno
 
-from greenfix import lookups
-from greenfix.cache import clock as _clock
+from greenfix import hotpath, lookups
 
 if six.PY2:
     def _family(sock):
@@ -161,116 +161,6 @@ def _connect_ex_returns_errors(sock):
     return not getattr(sock, "act_non_blocking", False) and sock.gettimeout() is not None
 
 
-#: The GreenSocket attribute in which the hot ``sendto`` keeps, per socket,
-#: ``(cache entry, caller's address tuple, translated tuple, send loop,
-#: sender)`` for the name it last sent to; unused (and harmless) once
-#: unpatch() has run.  The last two are what eventlet's ``sendto`` loads on
-#: every call, ``self._send_loop(self.fd.sendto, ...)``, looked up once:
-#: loading them from the GreenSocket costs a hit about 100 ns, because
-#: GreenSocket defines ``__getattr__``, so no interpreter specialises or
-#: caches attribute loads on it.  See :func:`_sender`.  Neither refers to the
-#: GreenSocket: no reference cycle.
-MEMO = "_greenfix_sendto_memo"
-
-#: The class-level default of :data:`MEMO`: matches no cache entry.
-NO_MEMO = (None, None, None, None, None)
-
-
-def _sender(sock):
-    """The last item of a socket's memo: what a hit sends through.
-
-    On Python 3, ``sock.fd.sendto`` itself (eventlet sets ``fd`` once, in
-    ``__init__``, and close() closes that C socket, so the bound method then
-    raises EBADF as a fresh one would).  On Python 2, ``sock.fd``, whose
-    ``sendto`` a hit reads per call: there close() swaps the socket object's
-    methods for ones that raise EBADF and leaves the C socket to its
-    reference count, so a kept bound method would go on sending after
-    close() and keep the descriptor open."""
-    return sock.fd if six.PY2 else sock.fd.sendto
-
-
-def _hot_sendto(translator, wrapper):
-    """``GreenSocket.sendto``, which loggers call for every record, with the
-    hot path inline.
-
-    ``sendto(data, address)`` to an IP literal already seen costs one dict
-    lookup, then runs eventlet's own body (``self._send_loop(self.fd.sendto,
-    data, address)``, the same in every release from 0.33 to 0.41).  The
-    address is passed positionally rather than as ``*args``, which on Python
-    3 saves more than the lookup costs (docs/cache.rst has the figures).
-
-    A name costs the same lookup, which finds its cache entry, then the
-    socket's memo (see :data:`MEMO`): when it holds this very entry and
-    address tuple (loggers keep theirs) and the entry is fresh, the
-    translated tuple is sent, through the send loop and the sender the memo
-    holds.  The memo lives on the socket, whose family never changes,
-    so the hot path need not read the family: the table is the IPv4 one,
-    and only an IPv4 socket gets a memo from it.
-
-    Anything else (flags, other shapes, names not cached or expired, bad
-    input) goes to ``wrapper``, which mirrors CPython's checks.  A literal
-    needs no lookup in any family (libc answers EAI_ADDRFAMILY, without one,
-    for the other family's literals), and handing an address to eventlet
-    unchanged is what greenfix does with anything it does not resolve."""
-    literals = translator.literals
-    clock = _clock
-
-    def slow(sock, data, args):
-        """``wrapper``; then, if it sent to a name that the translator
-        memoised for this tuple in the IPv4 table and ``sock`` is an IPv4
-        socket, the socket's memo."""
-        sent = wrapper(sock, data, *args)
-        try:
-            address, = args
-            entry = literals.get(address[0])
-            if entry is not None and entry.memo[0] is address \
-                    and _fd_family(sock) == socket.AF_INET:
-                # the class's send loop, as ``self._send_loop`` finds it
-                send_loop = six.get_unbound_function(type(sock)._send_loop)
-                setattr(sock, MEMO, (entry, address, entry.memo[1], send_loop, _sender(sock)))
-        except Exception:  # an odd address or socket: no memo
-            pass
-        return sent
-
-    # Two spellings of one function, told apart by the line that sends (see
-    # _sender): the hot path cannot afford a branch or a call to share it.
-    # The memo is unpacked at once: one UNPACK_SEQUENCE costs less than
-    # indexing it five times, before 3.11's specialised BINARY_SUBSCR.
-    if six.PY2:
-        @_wraps(wrapper)
-        def sendto(self, data, *args):
-            try:
-                address, = args
-                hit = literals[address[0]]
-            except Exception:  # other shapes, odd objects, names not cached
-                return slow(self, data, args)
-            if hit is None:  # an IP literal
-                return self._send_loop(self.fd.sendto, data, address)
-            entry, memo_address, translated, send_loop, sender = \
-                self._greenfix_sendto_memo  # MEMO spelt out; NO_MEMO by default
-            if entry is hit and memo_address is address and hit.expires > clock():
-                hit.hits += 1
-                return send_loop(self, sender.sendto, data, translated)
-            return slow(self, data, args)
-    else:
-        @_wraps(wrapper)
-        def sendto(self, data, *args):
-            try:
-                address, = args
-                hit = literals[address[0]]
-            except Exception:  # other shapes, odd objects, names not cached
-                return slow(self, data, args)
-            if hit is None:  # an IP literal
-                return self._send_loop(self.fd.sendto, data, address)
-            entry, memo_address, translated, send_loop, sender = \
-                self._greenfix_sendto_memo  # MEMO spelt out; NO_MEMO by default
-            if entry is hit and memo_address is address and hit.expires > clock():
-                hit.hits += 1
-                return send_loop(self, sender, data, translated)
-            return slow(self, data, args)
-    return sendto
-
-
 def _ssl_refuses(name):
     """A predicate for the SSL socket states in which ``ssl.SSLSocket`` and
     eventlet raise ValueError before touching the address ("attempt to
@@ -324,8 +214,8 @@ def patch(patches, translator, lookups=True):
                     green["green_connect_ex"](GreenSocket.connect_ex, "connect_ex"))
     sendto = green["sendto"](getattr(GreenSocket, "sendto"), "sendto")
     if hasattr(GreenSocket, "_send_loop"):
-        sendto = _hot_sendto(translator, sendto)
-        patches.replace(GreenSocket, MEMO, NO_MEMO)
+        sendto = _wraps(sendto)(hotpath.green_sendto(translator.hot, sendto, _fd_family))
+        patches.replace(GreenSocket, hotpath.MEMO, hotpath.NO_MEMO)
     patches.replace(GreenSocket, "sendto", sendto)
     if hasattr(_socket.socket, "sendmsg"):
         patches.replace(GreenSocket, "sendmsg",
