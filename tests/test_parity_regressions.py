@@ -11,7 +11,8 @@ says what greenfix must give:
 ``parity``              exactly eventlet's outcome;
 ``quirk:<cat>``         exactly eventlet's outcome, which departs from the C
                         method's in the documented way ``<cat>``;
-``documented:<cat>``    a documented difference from eventlet (none yet).
+``documented:<cat>``    a documented difference from eventlet (only
+                        ``cpython2-uninitialised-ipv6``).
 
 ``c`` optionally pins the C outcome itself (exception type suffix, errno), so
 that the case keeps testing what it was written for.  An ``extra`` may set
@@ -39,6 +40,10 @@ pytestmark = pytest.mark.parity
 
 GAIERROR = "gaierror"
 EAI_NONAME, EAI_NODATA = -2, -5
+
+#: Python 2.7 on an IPv6 socket with a host its dotted-quad parser takes:
+#: see ``parity_child.py2_uninitialised_ipv6``.
+PY2_INET6_DOTTED = "documented:cpython2-uninitialised-ipv6" if six.PY2 else "parity"
 
 #: (id, method, family, address source, extra sources or None, expectation,
 #: pinned C outcome: (exception type name or None for any, errno) or None)
@@ -112,14 +117,17 @@ CASES = [
     # -- Python 2's setipaddr() takes sscanf("%d.%d.%d.%d") forms itself, for
     #    every family (parity on Python 3 too, where getaddrinfo decides).
     ("py2-dotted-08", "sendto", "inet", "(b'08.0.0.1', 9)", None, "parity", None),
-    ("py2-dotted-08-inet6", "bind", "inet6", "(b'08.0.0.1', 0)", None, "parity", None),
+    # (on an IPv6 socket CPython 2.7 then uses uninitialised memory for the
+    # address: the outcome is undefined, but never a lookup's gaierror)
+    ("py2-dotted-08-inet6", "bind", "inet6", "(b'08.0.0.1', 0)", None, PY2_INET6_DOTTED,
+     None),
     ("py2-dotted-plus", "sendto", "inet", "(b'+1.2.3.4', 9)", None, "parity", None),
     ("py2-dotted-spaces", "bind", "inet", "(b' 1. 2. 3. 4', 9)", None, "parity",
      None),
     ("py2-dotted-octal-looking", "sendto", "inet", "(b'017.0.0.1', 9)", None,
      "parity", None),
-    ("py2-dotted-minus-zero", "sendto", "inet6", "(b'1.2.3.-0', 9)", None, "parity",
-     None),
+    ("py2-dotted-minus-zero", "sendto", "inet6", "(b'1.2.3.-0', 9)", None,
+     PY2_INET6_DOTTED, None),
     ("py2-dotted-int-wrap", "sendto", "inet", "(b'4294967297.0.0.1', 9)", None, "parity",
      None),
     ("py2-dotted-trailing-space", "sendto", "inet", "(b'1.2.3.4 ', 9)", None, "parity",
@@ -345,9 +353,14 @@ def test_case(results, case):
         assert c[0] == "raise", result
         assert kind is None or c[1].endswith("." + kind), result
         assert c[2] == number, result
-    if expect.startswith("documented:"):
-        assert result["class"] == expect, result
+    if expect == "documented:cpython2-uninitialised-ipv6":
+        # Undefined in CPython itself: eventlet's outcome and greenfix's may
+        # or may not agree; but greenfix left the host to CPython, so its
+        # outcome is never the gaierror of a lookup.
+        assert result["class"] in ("parity", expect), result
+        assert not g[1].endswith("gaierror"), result
         return
+    assert not expect.startswith("documented:"), expect  # none other
     # eventlet's own outcome, exactly
     assert g == e, result
     if expect.startswith("quirk:"):
