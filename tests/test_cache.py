@@ -366,7 +366,7 @@ def test_serve_stale_off_waits_for_the_lookup(patch):
 # ---------------------------------------------------------------- hot sendto
 # GreenSocket.sendto serves cached names inline (hotpath.green_sendto), from
 # the table of the socket's family, which it keeps on the socket with the
-# socket's send loop and sender.  These tests go through real sockets, so
+# socket's send loop and fd.  These tests go through real sockets, so
 # they see what it sends where.
 
 def test_hot_sendto_follows_a_refreshed_answer(patch):
