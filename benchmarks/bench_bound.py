@@ -4,7 +4,7 @@ exceeds the bound; memory per entry.
 No DNS here: a backend answering at once stands in for the resolver, so the
 run measures the cache alone.  Names go through ``Cache.lookup()`` with the
 caller's str as alias, exactly as ``Translator._translate_slow()`` calls
-it, so the hot path's ``fast`` view is filled (and bounded) too.
+it, so the hot path's table (``cache.hot``) is filled (and bounded) too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -39,7 +39,7 @@ def structure_bytes(cache):
     (containers, keys, entries, addresses, aliases, memo tuples)."""
     seen = set()
     total = 0
-    stack = [cache._entries, cache.fast]
+    stack = [cache._entries, cache.hot.tables, cache.hot._aliases]
     while stack:
         obj = stack.pop()
         if id(obj) in seen or obj is None or isinstance(obj, (int, float)):
@@ -65,7 +65,7 @@ def run(names=NAMES):
         import tracemalloc
         tracemalloc.start()
     family = socket.AF_INET
-    fast = cache.fast[family]
+    fast = cache.hot.tables[family]
     worst_entries = worst_fast = 0
     traced = {}
     structure = {}

@@ -10,6 +10,7 @@ hosts file and resolv.conf of its own, never with the machine's.
 from __future__ import absolute_import, division, print_function
 
 import atexit
+import contextlib
 import gc
 import os
 import sys
@@ -74,21 +75,55 @@ def patch_options(server, **extra):
     return options
 
 
+@contextlib.contextmanager
+def gc_off():
+    """The collector off for a timed loop, then as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def time_sendto(sock, data, address, count):
     """Seconds for ``count`` calls of ``sock.sendto(data, address)``, called
     as logging handlers call it (two positional arguments), GC off."""
     sendto = sock.sendto
     rng = range(count)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_off():
         start = timer()
         for _ in rng:
             sendto(data, address)
         return timer() - start
-    finally:
-        if enabled:
-            gc.enable()
+
+
+def time_sendto_fresh(sock, data, host, port, count):
+    """Seconds for ``count`` calls of ``sock.sendto(data, (host, port))``,
+    a new tuple per call, as metrics and tracing clients build theirs
+    (``sock.sendto(data, (self.host, self.port))``), GC off."""
+    sendto = sock.sendto
+    rng = range(count)
+    with gc_off():
+        start = timer()
+        for _ in rng:
+            sendto(data, (host, port))
+        return timer() - start
+
+
+def time_sendto_several(pairs, data, count):
+    """Seconds for ``count`` calls ``sendto(data, address)`` going round
+    ``pairs`` of (socket, address tuple): several senders, each keeping its
+    own tuple (a second ``SysLogHandler`` to the same log host, a pool of
+    senders), GC off."""
+    calls = [(sock.sendto, address) for sock, address in pairs]
+    calls = (calls * (count // len(calls) + 1))[:count]
+    with gc_off():
+        start = timer()
+        for sendto, address in calls:
+            sendto(data, address)
+        return timer() - start
 
 
 def median(values):

@@ -1,11 +1,13 @@
-"""Pure address handling: what CPython would do with a host, decided without I/O.
+"""Address handling: what CPython would do with a host, decided without a
+lookup.
 
 CPython turns the host of an ``AF_INET``/``AF_INET6`` address tuple into bytes
 with ``idna_converter()`` (``Modules/socketmodule.c``) and then calls
 ``setipaddr()``, which resolves it with libc ``getaddrinfo()``.  This module
-mirrors the first step so that greenfix knows which name CPython would look up,
-and leaves every input CPython would reject untouched, so that CPython raises
-its own error for it.
+mirrors the first step and classifies the host (:func:`classify`: pass
+through, literal or name) so that greenfix knows which name CPython would look
+up, and leaves every input CPython would reject untouched, so that CPython
+raises its own error for it.  No I/O but libc's ``AI_NUMERICHOST`` probe.
 """
 
 from __future__ import absolute_import
@@ -13,6 +15,8 @@ from __future__ import absolute_import
 import socket
 
 import six
+
+from greenfix.libc import needs_lookup
 
 #: Families whose addresses carry a host name that CPython may resolve.
 INET_FAMILIES = frozenset([socket.AF_INET, socket.AF_INET6])
@@ -86,24 +90,56 @@ def _host_bytes_py2(host):
     return data
 
 
-def split(family, address):
-    """Return the host bytes of an address greenfix may have to resolve.
+#: What :func:`classify` says of a host.
+PASS = "pass"          # CPython rejects it, or takes it without getaddrinfo()
+LITERAL = "literal"    # numeric: libc answers without a lookup
+NAME = "name"          # a lookup: greenfix resolves it
 
-    Returns None when CPython would not resolve anything for this address:
-    another family, not a tuple, a tuple of the wrong length, a host CPython
-    rejects, one of the special hosts, or (Python 2) a host its own dotted
-    quad parser takes.  Such addresses go to the original method unchanged.
+
+def classify(family, host):
+    """What CPython's ``setipaddr()`` would do with ``host`` on a ``family``
+    socket: ``(kind, data)`` where ``data`` is :func:`host_bytes` (or None)
+    and ``kind`` one of
+
+    :data:`PASS`
+        CPython raises before any lookup (wrong type, NUL, IDNA failure), or
+        handles the host itself (``""``, ``"<broadcast>"``), or the family
+        is not one whose hosts it resolves: the call is handed over
+        unchanged, so that CPython does what it does;
+    :data:`LITERAL`
+        an address libc's ``getaddrinfo()`` takes without consulting the
+        name services (``127.1``, ``fe80::1%lo``, the other family's
+        literals), or, on Python 2, one its own dotted-quad parser takes
+        first: handed over unchanged too, and remembered as such by the hot
+        path;
+    :data:`NAME`
+        a name ``getaddrinfo()`` would look up: greenfix resolves it.
+
+    The only place that decides it: the socket methods' translation and the
+    module-level lookups ask here.  The libc question is asked of libc
+    itself (:func:`greenfix.libc.needs_lookup`, ``AI_NUMERICHOST``).
     """
-    if family not in INET_FAMILIES or not isinstance(address, tuple):
-        return None
-    if not 2 <= len(address) <= MAX_TUPLE_LEN[family]:
-        return None
-    data = host_bytes(address[0])
+    if family not in INET_FAMILIES:
+        return PASS, None
+    data = host_bytes(host)
     if data is None or data in SPECIAL_HOSTS:
-        return None
+        return PASS, data
     if six.PY2 and scans_as_dotted_quad(data):
-        return None
-    return data
+        return LITERAL, data
+    if not needs_lookup(data, family):
+        return LITERAL, data
+    return NAME, data
+
+
+def classify_address(family, address):
+    """:func:`classify` for the host of an address tuple; :data:`PASS` for
+    any address of another shape than ``getsockaddrarg()`` accepts for the
+    family (a tuple of 2 items for IPv4, 2 to 4 for IPv6): CPython raises
+    its own error for those before any lookup."""
+    if family not in INET_FAMILIES or not isinstance(address, tuple) \
+            or not 2 <= len(address) <= MAX_TUPLE_LEN[family]:
+        return PASS, None
+    return classify(family, address[0])
 
 
 _SCANF_SPACE = frozenset(" \t\n\v\f\r")

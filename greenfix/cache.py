@@ -96,20 +96,6 @@ CHECK_INTERVAL = 1.0
 #: How many backend call durations ``stats()`` computes percentiles over.
 RESERVOIR = 1024
 
-#: How many spellings of one name (say str and IDNA text) the hot path knows.
-ALIASES_MAX = 4
-
-#: Host types the hot path maps to a cached answer.  Not bytes on Python 3:
-#: ``memoryview(b"name")`` compares and hashes equal to ``b"name"``, and
-#: CPython rejects it (TypeError) where the hot path would translate it;
-#: bytes names take the slow path.  str subclasses neither (their own
-#: ``__eq__``/``__hash__``; CPython encodes them through the idna codec).
-ALIAS_TYPES = (str, six.text_type) if six.PY2 else (str,)
-
-#: How many IP literals per family the hot path remembers before starting
-#: afresh.
-LITERALS_MAX = 4096
-
 #: The options the cache reads (defaults in greenfix/options.py).
 OPTIONS = ("cache_size", "min_ttl", "max_ttl", "default_ttl", "negative_ttl",
            "max_negative_ttl", "hold_down", "serve_stale", "max_stale")
@@ -124,7 +110,6 @@ for _name in ("EAI_NONAME", "EAI_NODATA", "EAI_AGAIN", "EAI_FAIL", "EAI_ADDRFAMI
     if hasattr(socket, _name):
         _EAI_NAMES.setdefault(getattr(socket, _name), _name)
 
-_NO_MEMO = (object(), None)
 
 #: What a flight tells its joiners when it ended without an outcome (its
 #: green thread was killed, the backend raised something unexpected): ask
@@ -144,13 +129,12 @@ class Entry(object):
     served stale until ``stale_until``; ``failed_at``/``failure`` tell the
     last failed refresh.  Negative or held down: ``address`` is None and
     ``error`` the EAI code, until ``expires``.  ``hits`` counts hot-path
-    hits; ``aliases`` are the caller host objects the hot path maps to it;
-    ``memo`` is ``(caller tuple, translated tuple)`` for the last caller
-    tuple seen on the slow path, which the hot path returns by identity.
+    hits (:mod:`greenfix.hotpath` serves a positive entry while fresh:
+    ``address``, ``expires`` and ``hits`` are what it reads).
     """
 
-    __slots__ = ("expires", "address", "hits", "memo", "seen_hits", "stale_until",
-                 "error", "failed_at", "failure", "aliases")
+    __slots__ = ("expires", "address", "hits", "seen_hits", "stale_until",
+                 "error", "failed_at", "failure")
 
     def __init__(self, address, expires, stale_until=None, error=None):
         self.address = address
@@ -158,11 +142,9 @@ class Entry(object):
         self.stale_until = expires if stale_until is None else stale_until
         self.error = error
         self.hits = 0
-        self.memo = _NO_MEMO
         self.seen_hits = 0
         self.failed_at = None
         self.failure = None
-        self.aliases = ()
 
 
 class _Flight(object):
@@ -194,12 +176,12 @@ def _clamp(value, low, high):
 class Cache(object):
     """Answers ``lookup(host, family)`` from memory or through ``backend``.
 
-    ``fast`` is the hot path's view: per family, a dict from the host object
-    a caller passed to ``None`` (an IP literal, nothing to resolve) or to
-    the positive :class:`Entry` for it.
+    ``hot`` is the hot path's table (:class:`greenfix.hotpath.HotTable`),
+    which the cache keeps in step with its positive entries.
     """
 
     def __init__(self, backend, options=None):
+        from greenfix.hotpath import HotTable  # (it imports this module's clock)
         if options is None:
             from greenfix.options import Options
             options = Options()
@@ -209,9 +191,7 @@ class Cache(object):
         self.paths = [path for path in (getattr(options, name, None) for name in
                                         ("hosts", "resolv_conf", "nsswitch")) if path]
         self.check_interval = CHECK_INTERVAL
-        # AF_UNSPEC: whole libc calls (greenfix.lookups), never on the hot path.
-        self.fast = {socket.AF_INET: {}, socket.AF_INET6: {}, socket.AF_UNSPEC: {}}
-        self._literals = {socket.AF_INET: 0, socket.AF_INET6: 0}
+        self.hot = HotTable()
         self._entries = collections.OrderedDict()   # LRU order, oldest first
         self._flights = {}      # (key, thread ident) -> _Flight
         self._lock = _threading.Lock()
@@ -257,7 +237,7 @@ class Cache(object):
                         if now < entry.expires:
                             self._counts["hits"] += 1
                             self._touch(key, entry)
-                            self._add_alias(entry, family, alias)
+                            self.hot.add_name(key, alias, entry)
                             return entry.address
                         if now < entry.stale_until:
                             self._counts["stale"] += 1
@@ -370,7 +350,6 @@ class Cache(object):
     def _store(self, key, result, now, generation, alias):
         """Under the lock: keep what the backend said; return the outcome
         for the callers (an address, or a LookupFailed)."""
-        family = key[1]
         old = self._entries.get(key)
         keep = self.cache_size > 0 and generation == self._generation and not self._closed
         if isinstance(result, LookupFailed):
@@ -400,48 +379,23 @@ class Cache(object):
             stale_until = expires + self.max_stale if self.serve_stale else expires
             entry = Entry(result.address, expires, stale_until)
             self._replace(key, old, entry)
-            self._add_alias(entry, family, alias)
+            self.hot.add_name(key, alias, entry)
         return result.address
 
     def _replace(self, key, old, entry):
         """Under the lock: put ``entry`` (or nothing) in place of ``old``."""
-        family = key[1]
-        aliases = ()
         if old is not None:
             del self._entries[key]
             self._retired_hits += old.hits
-            aliases = old.aliases
-            if entry is None or entry.address is None:
-                self._drop_aliases(old, family)
+        if entry is None or entry.address is None:
+            self.hot.forget(key)
+        else:
+            self.hot.renew(key, entry)  # a refresh: the spellings seen stay hot
         if entry is None:
             return
         self._entries[key] = entry
-        if entry.address is not None:
-            fast = self.fast[family]
-            for alias in aliases:
-                fast[alias] = entry
-            entry.aliases = aliases
-            memo = old.memo if old is not None and old.address is not None else _NO_MEMO
-            if memo is not _NO_MEMO:  # a refresh: the hot path keeps its memo
-                entry.memo = memo if old.address == entry.address else \
-                    (memo[0], (entry.address,) + memo[0][1:])
         self._evict(key)
         self._ensure_timer()
-
-    def _drop_aliases(self, entry, family):
-        fast = self.fast[family]
-        for alias in entry.aliases:
-            if fast.get(alias) is entry:
-                del fast[alias]
-        entry.aliases = ()
-
-    def _add_alias(self, entry, family, alias):
-        if alias is None or alias in entry.aliases or len(entry.aliases) >= ALIASES_MAX:
-            return
-        if type(alias) not in ALIAS_TYPES:
-            return  # bytes (Python 3), bytearray, str subclasses: the slow path
-        self.fast[family][alias] = entry
-        entry.aliases = entry.aliases + (alias,)
 
     def _touch(self, key, entry):
         self._entries[key] = self._entries.pop(key)
@@ -461,33 +415,14 @@ class Cache(object):
                 entries[key] = entry
                 continue
             self._retired_hits += entry.hits
-            self._drop_aliases(entry, key[1])
+            self.hot.forget(key)
             self._counts["evictions"] += 1
-
-    def memo(self, family, address, translated):
-        """Let the hot path answer ``address`` (this very tuple) with
-        ``translated`` while its entry is fresh."""
-        try:
-            entry = self.fast[family].get(address[0])
-        except (KeyError, TypeError):
-            return
-        if entry is not None and entry.address == translated[0]:
-            entry.memo = (address, translated)
 
     # ------------------------------------------------------------ literals
     def remember_literal(self, family, host):
         """Let the hot path pass ``host`` (an IP literal) through as it is."""
-        fast = self.fast.get(family)
-        if fast is None or type(host) not in (bytes, six.text_type, str):
-            return
         with self._lock:
-            if self._literals[family] >= LITERALS_MAX:
-                for other in [h for h, value in fast.items() if value is None]:
-                    del fast[other]
-                self._literals[family] = 0
-            if host not in fast:
-                fast[host] = None
-                self._literals[family] += 1
+            self.hot.add_literal(family, host)
 
     # ------------------------------------------------------------ invalidation
     def clear(self):
@@ -498,9 +433,7 @@ class Cache(object):
             for entry in self._entries.values():
                 self._retired_hits += entry.hits
             self._entries.clear()
-            for family, fast in self.fast.items():
-                fast.clear()
-                self._literals[family] = 0
+            self.hot.clear()
             self._wanted.clear()
             self._generation += 1
         return count

@@ -1,18 +1,18 @@
 """Turn the address a caller passes into one the C socket method can take
 without looking anything up on the hub thread.
 
-``Translator.translate()`` is on every wrapped call, so its first lines are
-the hot path: one type check and one dict lookup (the cache's ``fast`` view)
-either return a literal host already seen as it is, or, for a name whose
-cached answer is fresh (one comparison with the cache clock), the caller's
-tuple with the cached address.  Everything else goes through
-``_translate_slow()``:
+``Translator.translate()`` is on every wrapped call.  It first asks the hot
+path (:meth:`greenfix.hotpath.HotTable.translate`: a literal already seen
+goes through as it is, a name with a fresh cached answer gets it), and
+otherwise ``_translate_slow()``, which classifies the host
+(:func:`greenfix.address.classify_address`):
 
 1. addresses CPython would not resolve (other families, wrong shapes, hosts it
    rejects, ``""`` and ``"<broadcast>"``) go through unchanged, so CPython
    raises or handles them itself;
 2. hosts libc decides without a lookup (``127.1``, ``fe80::1%lo``, an IPv4
-   literal on an IPv6 socket) go through unchanged too;
+   literal on an IPv6 socket) go through unchanged too, and the hot path
+   remembers them;
 3. for a name, the rest of the call is first checked the way CPython checks it
    before ``setipaddr()`` (see :func:`check_arguments`), then the name is
    resolved through the answer cache (:mod:`greenfix.cache`: TTLs,
@@ -29,9 +29,8 @@ import _socket
 import six
 
 from greenfix import address as addr
-from greenfix.cache import Cache, clock as _clock
+from greenfix.cache import Cache
 from greenfix.errors import gaierror
-from greenfix.libc import needs_lookup
 from greenfix.resolvers import LookupFailed
 
 _PLACEHOLDER = {socket.AF_INET: "0.0.0.0", socket.AF_INET6: "::"}
@@ -98,13 +97,6 @@ def _port_overflows_int(address):
     return not _INT_MIN <= port <= _INT_MAX
 
 
-def _py2_dotted_quad(address):
-    if type(address) is not tuple or not address:
-        return False
-    data = addr.host_bytes(address[0])
-    return data is not None and addr.scans_as_dotted_quad(data)
-
-
 class Translator(object):
     """Maps caller addresses to numeric ones through a resolution backend."""
 
@@ -113,68 +105,35 @@ class Translator(object):
         (None: the defaults)."""
         self.resolver = resolver
         self.cache = Cache(resolver, options)
-        self._fast = self.cache.fast
+        #: the hot path's table (:mod:`greenfix.hotpath`)
+        self.hot = self.cache.hot
+        self._cached = self.hot.translate
 
     def close(self):
         """Stop the cache's timer and drop its answers (``unpatch()``)."""
         self.cache.close()
 
-    @property
-    def literals(self):
-        """The hot path's table for IPv4 sockets: IP literals map to None
-        (for any family: see ``patchers.eventlet._literal_first``)."""
-        return self._fast[socket.AF_INET]
-
-    def cached(self, family, address):
-        """The hot path: ``address`` for an IP literal already seen, the
-        cached numeric address for a fresh cached name; None otherwise."""
-        try:
-            if type(address) is tuple:
-                hit = self._fast[family][address[0]]
-                if hit is None:  # an IP literal
-                    return address
-                # A fresh cached answer, for a host of exactly the type that
-                # CPython uses as it is: a str subclass (or unicode on Python
-                # 2) that compares equal goes through the "idna" codec there,
-                # which may reject it, so it takes the slow path.
-                if hit.expires > _clock() and type(address[0]) is str:
-                    hit.hits += 1
-                    memo = hit.memo  # the last tuple translated (loggers reuse theirs)
-                    if memo[0] is address:
-                        return memo[1]
-                    return (hit.address,) + address[1:]
-        except (KeyError, IndexError, TypeError):
-            pass
-        return None
-
     def translate(self, family, args, position, method):
         """The address ``args[position]`` as the C ``method`` should get it."""
-        return (self.cached(family, args[position])
+        return (self._cached(family, args[position])
                 or self._translate_slow(family, args, position, method))
 
     def _translate_slow(self, family, args, position, method):
         address = args[position]
-        host = addr.split(family, address)
-        if host is None:
-            if six.PY2 and _py2_dotted_quad(address):
-                # Python 2 takes it without a lookup, whatever the tuple:
-                # let the hot path pass it through too.
+        kind, host = addr.classify_address(family, address)
+        if kind != addr.NAME:
+            if kind == addr.LITERAL:
                 self.cache.remember_literal(family, address[0])
             return address
-        if not needs_lookup(host, family):
-            self.cache.remember_literal(family, address[0])
-            return address
         check_arguments(family, method, args, position)
-        translated = addr.replace_host(address, self._lookup(host, family, address[0]))
-        self.cache.memo(family, address, translated)
-        return translated
+        return addr.replace_host(address, self._lookup(host, family, address[0]))
 
     def resolve_host(self, family, host):
         """The numeric address ``setipaddr()`` would find for a bare host
         (``gethostbyname``), or None when it needs no lookup or CPython
         rejects it first: then libc can have the host as it is."""
-        data = addr.host_bytes(host)
-        if data is None or data in addr.SPECIAL_HOSTS or not needs_lookup(data, family):
+        kind, data = addr.classify(family, host)
+        if kind != addr.NAME:
             return None
         return self._lookup(data, family)
 

@@ -12,7 +12,9 @@ machine's configuration.
 from __future__ import absolute_import, division
 
 import gc
+import os
 import socket
+import sys
 import time
 import weakref
 
@@ -23,7 +25,7 @@ from eventlet import patcher, tpool
 from eventlet.green import socket as green_socket
 
 import greenfix
-from greenfix import cache as cache_module
+from greenfix import hotpath
 from greenfix.control import _state
 from dnsserver import ipv6_loopback_available
 from heartbeat import Heartbeat
@@ -363,9 +365,10 @@ def test_serve_stale_off_waits_for_the_lookup(patch):
 
 
 # ---------------------------------------------------------------- hot sendto
-# GreenSocket.sendto keeps, per socket, the translation of the address tuple
-# it last sent to a cached name (patchers/eventlet.py::_hot_sendto).  These
-# tests go through real sockets, so they see what that memo sends where.
+# GreenSocket.sendto serves cached names inline (hotpath.green_sendto), from
+# the table of the socket's family, which it keeps on the socket with the
+# socket's send loop and fd.  These tests go through real sockets, so
+# they see what it sends where.
 
 def test_hot_sendto_follows_a_refreshed_answer(patch):
     server = patch(min_ttl=0)
@@ -506,6 +509,92 @@ def test_hot_sendto_sends_through_the_socket_class_loop(patch, receiver):
         sock.close()
 
 
+def _greenfix_functions_run(call):
+    """The greenfix Python functions ``call()`` runs, other than the hot
+    ``sendto`` itself (seen with ``sys.setprofile``)."""
+    seen = []
+
+    def profile(frame, event, arg):
+        code = frame.f_code
+        if event == "call" and "greenfix" in code.co_filename.replace("\\", "/") \
+                and "/tests/" not in code.co_filename and code.co_name != "sendto":
+            seen.append("%s:%s" % (os.path.basename(code.co_filename), code.co_name))
+    sys.setprofile(profile)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+def test_hot_sendto_serves_every_caller_style(patch, receiver):
+    """A cached name is sent to from the hot path whatever tuple the caller
+    passes: a new tuple per call (``sendto(data, (self.host, self.port))``),
+    a tuple kept by a second sender after another tuple of the same name was
+    resolved first (a second logging handler to the same host), on IPv4 and
+    IPv6; no greenfix function but the hot ``sendto`` runs."""
+    server = patch()
+    port = receiver.getsockname()[1]
+    host = "".join(NAME)  # another str object, equal to the one resolved
+    first, second = (green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                     for _ in range(2))
+    receiver6 = sender6 = None
+    try:
+        first.sendto(b"x", (NAME, port))    # the lookup
+        second.sendto(b"x", (NAME, port))   # this socket's first call: the slow path
+        kept = (host, port)
+
+        def fresh_tuples():
+            for _ in range(5):
+                first.sendto(b"x", (host, port))
+
+        def second_sender_kept_tuple():
+            for _ in range(5):
+                second.sendto(b"x", kept)
+        for call in (fresh_tuples, second_sender_kept_tuple):
+            assert _greenfix_functions_run(call) == [], call.__name__
+        for _ in range(12):
+            assert receiver.recv(10) == b"x"
+        calls = [fresh_tuples]
+        if ipv6_loopback_available():
+            receiver6 = _udp(socket.AF_INET6, "::1", port)
+            sender6 = green_socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            sender6.sendto(b"6", (NAME, port))
+
+            def fresh_tuples_ipv6():
+                for _ in range(5):
+                    sender6.sendto(b"6", (host, port))
+            assert _greenfix_functions_run(fresh_tuples_ipv6) == []
+            for _ in range(6):
+                assert receiver6.recv(10) == b"6"
+        assert server.count(NAME, "A") == 1
+    finally:
+        for sock in (first, second, receiver6, sender6):
+            if sock is not None:
+                sock.close()
+
+
+def test_hot_sendto_leaves_what_cpython_rejects_to_the_slow_path(patch, receiver):
+    """A host of another type than ``str`` equal to a cached name, and an
+    address that is not a tuple, are not served the name's answer on the
+    hot path: CPython treats them differently (idna codec, TypeError)."""
+    patch()
+    port = receiver.getsockname()[1]
+    sock = green_socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    class Host(str):
+        pass
+    try:
+        sock.sendto(b"x", (NAME, port))
+        assert receiver.recv(10) == b"x"
+        with pytest.raises(TypeError):
+            sock.sendto(b"x", [NAME, port])
+        assert _greenfix_functions_run(lambda: sock.sendto(b"x", (Host(NAME), port)))
+        assert receiver.recv(10) == b"x"   # CPython resolves it (through greenfix)
+    finally:
+        sock.close()
+
+
 def test_hot_sendto_on_a_closed_socket_fails_as_unpatched(patch, receiver):
     """A hit after close() raises what eventlet's own sendto raises there
     (EBADF), and sends nothing."""
@@ -543,8 +632,7 @@ def test_lru_bound_and_second_chance_for_hot_hits(patch):
         assert greenfix.stats()["entries"] <= 3
     stats = greenfix.stats()
     assert stats["entries"] == 3 and stats["evictions"] == 3
-    names = [host for fast in cache().fast.values() for host, hit in fast.items()
-             if hit is not None]    # None: IP literals (the resolver's own sendto)
+    names = cache().hot.names(socket.AF_INET) + cache().hot.names(socket.AF_INET6)
     assert sorted(names) == ["n0.example.test", "n4.example.test", "n5.example.test"]
     translate("n0.example.test")
     assert server.count("n0.example.test", "A") == 1      # kept
@@ -554,10 +642,10 @@ def test_lru_bound_and_second_chance_for_hot_hits(patch):
 
 def test_literals_bounded(patch, monkeypatch):
     patch()
-    monkeypatch.setattr(cache_module, "LITERALS_MAX", 10)
+    monkeypatch.setattr(hotpath, "LITERALS_MAX", 10)
     for i in range(25):
         translate("10.0.0.%d" % i)
-        assert len(cache().fast[socket.AF_INET]) <= 10
+        assert len(cache().hot.tables[socket.AF_INET]) <= 10
 
 
 # ---------------------------------------------------------------- invalidation

@@ -1,21 +1,22 @@
 # -*- coding: utf-8 -*-
 """Every counterexample the parity suite (tests/test_parity.py) found, kept
-as an explicit case, and the intended differences pinned.
+as an explicit case, and eventlet's own departures from CPython pinned.
 
-All namespace cases run in ONE child (tests/parity_child.py, "cases" mode),
-inside the namespace harness, so each greenfix outcome is compared with what
-the original C method and glibc give for the same resolv.conf and hosts
-file (see docs/parity.rst).  A case says what greenfix must give:
+The namespace cases run in one child per resolv.conf (tests/parity_child.py,
+"cases" mode), inside the namespace harness, so each greenfix outcome is
+compared with what eventlet's own method gives, its lookup made by glibc
+with the same resolv.conf and hosts file (see docs/parity.rst).  A case
+says what greenfix must give:
 
-``parity``            exactly the C method's outcome;
-``intended:<cat>``    an intended difference (docs/parity.rst), with the
-                      outcome pinned;
-``known:<cat>``       a bug whose fix belongs elsewhere: a strict xfail, so
-                      the fix turns it into a failure that asks for the case
-                      to become ``parity``.
+``parity``              exactly eventlet's outcome;
+``quirk:<cat>``         exactly eventlet's outcome, which departs from the C
+                        method's in the documented way ``<cat>``;
+``documented:<cat>``    a documented difference from eventlet (only
+                        ``cpython2-uninitialised-ipv6``).
 
 ``c`` optionally pins the C outcome itself (exception type suffix, errno), so
-that the case keeps testing what it was written for.
+that the case keeps testing what it was written for.  An ``extra`` may set
+``mode`` (``parity_child.MODES``): the socket's timeout set-up.
 """
 
 from __future__ import absolute_import
@@ -35,6 +36,10 @@ pytestmark = pytest.mark.parity
 GAIERROR = "gaierror"
 EAI_NONAME, EAI_NODATA = -2, -5
 
+#: Python 2.7 on an IPv6 socket with a host its dotted-quad parser takes:
+#: see ``parity_child.py2_uninitialised_ipv6``.
+PY2_INET6_DOTTED = "documented:cpython2-uninitialised-ipv6" if six.PY2 else "parity"
+
 #: (id, method, family, address source, extra sources or None, expectation,
 #: pinned C outcome: (exception type name or None for any, errno) or None)
 CASES = [
@@ -45,7 +50,8 @@ CASES = [
     ("port-2**31-nx", "sendto", "inet", "(u'nx.example.test', 2 ** 31)", None, "parity",
      ("OverflowError", None)),
     ("port-neg-huge-nx", "connect", "inet6", "(u'nx.example.test', -35390516274, 0, 0)", None,
-     "parity", ("OverflowError", None)),
+     "quirk:eventlet-connect_ex-text" if sys.version_info >= (3, 8) else "parity",
+     ("OverflowError", None)),
     ("port-idna-overflow", "bind", "inet", "(u'localhost\\u3002', -35390516274)", None,
      "parity", ("OverflowError", None)),
     # ... while an int port out of 0-65535 is checked after it.
@@ -106,14 +112,17 @@ CASES = [
     # -- Python 2's setipaddr() takes sscanf("%d.%d.%d.%d") forms itself, for
     #    every family (parity on Python 3 too, where getaddrinfo decides).
     ("py2-dotted-08", "sendto", "inet", "(b'08.0.0.1', 9)", None, "parity", None),
-    ("py2-dotted-08-inet6", "bind", "inet6", "(b'08.0.0.1', 0)", None, "parity", None),
+    # (on an IPv6 socket CPython 2.7 then uses uninitialised memory for the
+    # address: the outcome is undefined, but never a lookup's gaierror)
+    ("py2-dotted-08-inet6", "bind", "inet6", "(b'08.0.0.1', 0)", None, PY2_INET6_DOTTED,
+     None),
     ("py2-dotted-plus", "sendto", "inet", "(b'+1.2.3.4', 9)", None, "parity", None),
     ("py2-dotted-spaces", "bind", "inet", "(b' 1. 2. 3. 4', 9)", None, "parity",
      None),
     ("py2-dotted-octal-looking", "sendto", "inet", "(b'017.0.0.1', 9)", None,
      "parity", None),
-    ("py2-dotted-minus-zero", "sendto", "inet6", "(b'1.2.3.-0', 9)", None, "parity",
-     None),
+    ("py2-dotted-minus-zero", "sendto", "inet6", "(b'1.2.3.-0', 9)", None,
+     PY2_INET6_DOTTED, None),
     ("py2-dotted-int-wrap", "sendto", "inet", "(b'4294967297.0.0.1', 9)", None, "parity",
      None),
     ("py2-dotted-trailing-space", "sendto", "inet", "(b'1.2.3.4 ', 9)", None, "parity",
@@ -126,7 +135,7 @@ CASES = [
     ("hosts-trailing-dot", "sendto", "inet", "(u'files-only.test.', 9)", None, "parity",
      None),
     ("hosts-shadows-dns", "connect", "inet", "(u'shadowed.example.test', 9)", None,
-     "intended:eventlet-errno-text", (None, 101)),
+     "quirk:eventlet-errno-text", (None, 101)),
     ("dns-a", "ssl_connect", "inet", "(u'v4.example.test', 8765)", None, "parity", None),
     ("dns-aaaa", "ssl_connect", "inet6", "(u'v6.example.test', 8765)", None, "parity",
      None),
@@ -168,15 +177,53 @@ CASES = [
      ("TypeError", None)),
     ("tuple-subclass", "sendto", "inet6", "Tup((u'v6.example.test', 9, 0, 0))", None,
      "parity", None),
-    # -- intended: eventlet's own wrappers (greenfix gives what they give).
+    # -- eventlet's own departures from the C methods (greenfix gives them too).
     ("eventlet-errno-text", "connect", "inet", "(u'v4.example.test', 9)", None,
-     "intended:eventlet-errno-text", (None, 111)),
+     "quirk:eventlet-errno-text", (None, 111)),
     ("eventlet-connect_ex-text", "connect", "inet", "(u'v4.example.test', 70000)", None,
      # CPython names the calling method in this message from 3.8 on
-     "intended:eventlet-connect_ex-text" if sys.version_info >= (3, 8) else "parity",
+     "quirk:eventlet-connect_ex-text" if sys.version_info >= (3, 8) else "parity",
      ("OverflowError", None)),
     ("eventlet-connect_ex-raises", "connect_ex", "inet", "(u'far.example.test', 9)", None,
-     "intended:eventlet-connect_ex-raises", None),
+     "quirk:eventlet-connect_ex-raises", None),
+    # -- eventlet's connect_ex with a timeout (settimeout, setdefaulttimeout)
+    #    returns the errno of any OSError of the C connect_ex, the lookup's
+    #    gaierror included; blocking or non-blocking, it raises it.
+    ("connect_ex-timeout-nx", "connect_ex", "inet", "(u'nx.example.test', 8765)",
+     {"mode": "'timeout'"}, "quirk:eventlet-connect_ex-returns", (GAIERROR, EAI_NONAME)),
+    ("connect_ex-default-timeout-nodata", "connect_ex", "inet6",
+     "(u'v4.example.test', 8765)", {"mode": "'default-timeout'"},
+     "quirk:eventlet-connect_ex-returns", (GAIERROR, EAI_NODATA)),
+    ("connect_ex-timeout-idna-nx", "connect_ex", "inet", "(u'b\\xfccher.example.test', 9)",
+     {"mode": "'timeout'"}, "quirk:eventlet-connect_ex-returns", (GAIERROR, EAI_NONAME)),
+    ("connect_ex-nonblocking-nx", "connect_ex", "inet", "(u'nx.example.test', 8765)",
+     {"mode": "'nonblocking'"}, "parity", (GAIERROR, EAI_NONAME)),
+    ("connect_ex-blocking-nx", "connect_ex", "inet6", "(u'nx.example.test', 8765)",
+     None, "parity", (GAIERROR, EAI_NONAME)),
+    ("connect_ex-timeout-broadcast-inet6", "connect_ex", "inet6", "(u'<broadcast>', 9)",
+     {"mode": "'timeout'"}, "quirk:eventlet-connect_ex-returns", (None, None)),
+    ("connect_ex-timeout-found", "connect_ex", "inet", "(u'v4.example.test', 8765)",
+     {"mode": "'default-timeout'"}, "parity", None),
+    ("connect-timeout-nx", "connect", "inet", "(u'nx.example.test', 8765)",
+     {"mode": "'timeout'"}, "parity", (GAIERROR, EAI_NONAME)),
+    ("ssl-connect-timeout-nx", "ssl_connect", "inet6", "(u'nx.example.test', 8765)",
+     {"mode": "'default-timeout'"}, "parity", (GAIERROR, EAI_NONAME)),
+    ("sendto-timeout-nx", "sendto", "inet", "(u'nx.example.test', 9)",
+     {"mode": "'timeout'"}, "parity", (GAIERROR, EAI_NONAME)),
+    # -- eventlet's connect hands the address to the C connect_ex (to the C
+    #    connect on a non-blocking socket): CPython 3.8+ names that method
+    #    in the port error it raises before the lookup.
+    ("connect-port-2**70-nx", "connect", "inet", "(u'nx.example.test', 2 ** 70)", None,
+     "quirk:eventlet-connect_ex-text" if sys.version_info >= (3, 8) else "parity",
+     ("OverflowError", None)),
+    ("connect-udp-port-2**70-timeout", "connect_udp", "inet6",
+     "(u'nx.example.test', 2 ** 70, 0, 0)", {"mode": "'timeout'"},
+     "quirk:eventlet-connect_ex-text" if sys.version_info >= (3, 8) else "parity",
+     ("OverflowError", None)),
+    ("connect-port-2**70-nonblocking", "connect", "inet", "(u'nx.example.test', 2 ** 70)",
+     {"mode": "'nonblocking'"}, "parity", ("OverflowError", None)),
+    ("ssl-connect-port-2**70", "ssl_connect", "inet", "(u'nx.example.test', 2 ** 70)",
+     None, "parity", ("OverflowError", None)),
     # -- the first of several addresses, as glibc's rfc3484_sort() orders
     #    them (192.0.2.x has no route here: it goes after the loopback one).
     ("answer-order-dns", "connect_ex", "inet", "(u'order.example.test', 8765)", None,
@@ -247,14 +294,7 @@ CONFIGS = {"default": (parity_child.RESOLV_CONF, CASES),
 
 
 def _case_params(cases):
-    params = []
-    for case in cases:
-        marks = []
-        if case[5].startswith("known:"):
-            marks.append(pytest.mark.xfail(strict=True, reason="known divergence "
-                                           + case[5] + " (docs/parity.rst)"))
-        params.append(pytest.param(case, id=case[0], marks=marks))
-    return params
+    return [pytest.param(case, id=case[0]) for case in cases]
 
 
 _lock = threading.Lock()
@@ -300,7 +340,7 @@ def test_case(results, case):
     result = results[name]
     if result is None:
         pytest.skip("%s does not exist on Python %s" % (method, sys.version.split()[0]))
-    c, g = result["c"], result["greenfix"]
+    c, e, g = result["c"], result["eventlet"], result["greenfix"]
     assert result["hub_queries"] == 0, result  # libc never resolved on the hub
     assert not result["faults"], result  # greendns answered, not the thread pool
     if pinned_c is not None:
@@ -308,14 +348,21 @@ def test_case(results, case):
         assert c[0] == "raise", result
         assert kind is None or c[1].endswith("." + kind), result
         assert c[2] == number, result
-    if expect == "parity" or expect.startswith("known:"):
-        # A known divergence is a strict xfail: it fails here until fixed.
-        assert g == c, result
+    if expect == "documented:cpython2-uninitialised-ipv6":
+        # Undefined in CPython itself: eventlet's outcome and greenfix's may
+        # or may not agree; but greenfix left the host to CPython, so its
+        # outcome is never the gaierror of a lookup.
+        assert result["class"] in ("parity", expect), result
+        assert not g[1].endswith("gaierror"), result
+        return
+    assert not expect.startswith("documented:"), expect  # none other
+    # eventlet's own outcome, exactly
+    assert g == e, result
+    if expect.startswith("quirk:"):
+        # ... where eventlet departs from the C method in this documented way
+        assert result["quirk"] == expect[len("quirk:"):], result
     else:
-        assert result["class"] == expect, result
-    if expect.startswith("intended:eventlet"):
-        # What eventlet's own wrapper gives, through greenfix unchanged.
-        assert g == result["eventlet"], result
+        assert expect == "parity", expect
 
 
 def test_answer_order_is_glibcs(results):
@@ -389,3 +436,51 @@ def test_check_arguments_orders_errors_like_cpython():
         check_arguments(inet, "sendmsg", ([b"x"], [], -1, ("name", 9)), 3)  # EINVAL after
         with pytest.raises(TypeError):
             check_arguments(inet, "sendmsg", ([b"x"], [], "0", ("name", 9)), 3)
+
+
+@pytest.mark.parametrize("family_name, host, expected", [
+    ("AF_INET", u"127.0.0.1", "literal"), ("AF_INET", u"127.1", "literal"),
+    ("AF_INET", u"0x7f.1", "literal"), ("AF_INET6", u"fe80::1%lo", "literal"),
+    ("AF_INET6", u"127.0.0.1", "literal"),      # EAI_ADDRFAMILY, without a lookup
+    ("AF_INET", u"::1", "literal"),
+    ("AF_INET", u"", "pass"), ("AF_INET", u"<broadcast>", "pass"),
+    ("AF_INET6", b"<broadcast>", "pass"), ("AF_INET", None, "pass"),
+    ("AF_INET", 127, "pass"), ("AF_INET", u"a\0b", "pass"), ("AF_UNIX", u"name", "pass"),
+    ("AF_INET", u"example.test", "name"), ("AF_INET6", b"example.test", "name"),
+    ("AF_INET", u"127.0.0.1 ", "name"), ("AF_INET", u"1.2.3.4.5", "name"),
+    ("AF_INET", u"08.0.0.1", "literal" if six.PY2 else "name"),
+    ("AF_INET6", u" 1. 2. 3. 4", "literal" if six.PY2 else "name"),
+])
+def test_classify(family_name, host, expected):
+    """``address.classify()``, the one place that decides whether a host is
+    handed over unchanged, is a literal or a name to resolve (the
+    ``py2-dotted-*``, ``legacy-ipv4``, ``scoped-ipv6`` and ``ipv4-on-inet6``
+    cases check the same against CPython in the namespace)."""
+    import socket
+
+    from greenfix import address
+
+    family = getattr(socket, family_name, None)
+    if family is None:
+        pytest.skip("no %s here" % family_name)
+    if isinstance(host, six.text_type) and six.PY2:
+        host = host.encode("ascii")   # the native str
+    kind, data = address.classify(family, host)
+    assert kind == expected
+    if kind != address.PASS:
+        assert data == (host if isinstance(host, bytes) else host.encode("ascii"))
+
+
+@pytest.mark.parametrize("address, expected", [
+    (("example.test", 9), "name"), (("127.0.0.1", 9), "literal"),
+    (("example.test",), "pass"), (("example.test", 9, 0), "pass"),
+    (["example.test", 9], "pass"), ("example.test", "pass"), (None, "pass"),
+])
+def test_classify_address_shapes(address, expected):
+    """An IPv4 address of another shape than a 2-tuple is CPython's to
+    reject: handed over unchanged."""
+    import socket
+
+    from greenfix import address as address_module
+
+    assert address_module.classify_address(socket.AF_INET, address)[0] == expected

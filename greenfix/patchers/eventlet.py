@@ -5,6 +5,7 @@ Wrapped (``eventlet/greenio/base.py`` and ``eventlet/green/ssl.py``):
 
 * ``GreenSocket.connect``, ``connect_ex``, ``sendto``: eventlet's own methods,
   which hand the address to the C ``connect_ex``/``sendto`` (on every retry);
+  ``sendto`` with the hot path inline (:func:`greenfix.hotpath.green_sendto`);
 * ``GreenSocket.sendmsg``: forwarded raw to the C method by ``__getattr__``;
 * ``GreenSocket.bind``: eventlet copies ``fd.bind`` onto each instance in
   ``__init__``, so it is wrapped with a data descriptor that wins over that
@@ -24,9 +25,9 @@ import warnings
 
 import _socket
 import six
+from eventlet.support import get_errno
 
-from greenfix import lookups
-from greenfix.cache import clock as _clock
+from greenfix import hotpath, lookups
 
 if six.PY2:
     def _family(sock):
@@ -90,13 +91,33 @@ class InstanceShadowingMethod(object):
 def _address_wrappers(translate, family_of):
     """Wrappers for the C-style signatures: ``meth(address)``,
     ``sendto(data[, flags], address)``, ``sendmsg(buffers[, ancdata[, flags[,
-    address]]])``.  Each takes the original callable."""
+    address]]])``.  Each takes the original callable and the name of the C
+    method it hands the address to (whose argument checks and error texts
+    greenfix must reproduce), or a function of the socket giving that name."""
 
     def single(original, name):
+        c_method = name if callable(name) else (lambda sock: name)
+
         @_wraps(original)
         def method(self, *args, **kwargs):
             if len(args) == 1 and not kwargs:
-                args = (translate(family_of(self), args, 0, name),)
+                args = (translate(family_of(self), args, 0, c_method(self)),)
+            return original(self, *args, **kwargs)
+        return method
+
+    def connect_ex(original, name):
+        """``GreenSocket.connect_ex``, which may return a lookup failure."""
+        @_wraps(original)
+        def method(self, *args, **kwargs):
+            if len(args) == 1 and not kwargs:
+                try:
+                    args = (translate(family_of(self), args, 0, name),)
+                except socket.error as exc:
+                    # A lookup failure (gaierror) is raised by the C call
+                    # inside eventlet's method, which may return it.
+                    if not _connect_ex_returns_errors(self):
+                        raise
+                    return get_errno(exc)
             return original(self, *args, **kwargs)
         return method
 
@@ -117,118 +138,27 @@ def _address_wrappers(translate, family_of):
             return original(self, *args, **kwargs)
         return method
 
-    return {"connect": single, "connect_ex": single, "bind": single,
-            "sendto": sendto, "sendmsg": sendmsg}
+    return {"single": single, "green_connect_ex": connect_ex, "sendto": sendto,
+            "sendmsg": sendmsg}
 
 
-#: The GreenSocket attribute in which the hot ``sendto`` keeps, per socket,
-#: ``(cache entry, caller's address tuple, translated tuple, send loop,
-#: sender)`` for the name it last sent to; unused (and harmless) once
-#: unpatch() has run.  The last two are what eventlet's ``sendto`` loads on
-#: every call, ``self._send_loop(self.fd.sendto, ...)``, looked up once:
-#: loading them from the GreenSocket costs a hit about 100 ns, because
-#: GreenSocket defines ``__getattr__``, so no interpreter specialises or
-#: caches attribute loads on it.  See :func:`_sender`.  Neither refers to the
-#: GreenSocket: no reference cycle.
-MEMO = "_greenfix_sendto_memo"
-
-#: The class-level default of :data:`MEMO`: matches no cache entry.
-NO_MEMO = (None, None, None, None, None)
+def _green_connect_c_method(sock):
+    """The C method ``GreenSocket.connect`` hands the address to:
+    ``connect_ex`` (eventlet's ``socket_connect()``), or ``connect`` itself
+    on a non-blocking socket (``self.fd.connect(address)``).  The name
+    shows in CPython's errors ("connect_ex(): port must be 0-65535.")."""
+    return "connect" if getattr(sock, "act_non_blocking", False) else "connect_ex"
 
 
-def _sender(sock):
-    """The last item of a socket's memo: what a hit sends through.
-
-    On Python 3, ``sock.fd.sendto`` itself (eventlet sets ``fd`` once, in
-    ``__init__``, and close() closes that C socket, so the bound method then
-    raises EBADF as a fresh one would).  On Python 2, ``sock.fd``, whose
-    ``sendto`` a hit reads per call: there close() swaps the socket object's
-    methods for ones that raise EBADF and leaves the C socket to its
-    reference count, so a kept bound method would go on sending after
-    close() and keep the descriptor open."""
-    return sock.fd if six.PY2 else sock.fd.sendto
-
-
-def _hot_sendto(translator, wrapper):
-    """``GreenSocket.sendto``, which loggers call for every record, with the
-    hot path inline.
-
-    ``sendto(data, address)`` to an IP literal already seen costs one dict
-    lookup, then runs eventlet's own body (``self._send_loop(self.fd.sendto,
-    data, address)``, the same in every release from 0.33 to 0.41).  The
-    address is passed positionally rather than as ``*args``, which on Python
-    3 saves more than the lookup costs (docs/cache.rst has the figures).
-
-    A name costs the same lookup, which finds its cache entry, then the
-    socket's memo (see :data:`MEMO`): when it holds this very entry and
-    address tuple (loggers keep theirs) and the entry is fresh, the
-    translated tuple is sent, through the send loop and the sender the memo
-    holds.  The memo lives on the socket, whose family never changes,
-    so the hot path need not read the family: the table is the IPv4 one,
-    and only an IPv4 socket gets a memo from it.
-
-    Anything else (flags, other shapes, names not cached or expired, bad
-    input) goes to ``wrapper``, which mirrors CPython's checks.  A literal
-    needs no lookup in any family (libc answers EAI_ADDRFAMILY, without one,
-    for the other family's literals), and handing an address to eventlet
-    unchanged is what greenfix does with anything it does not resolve."""
-    literals = translator.literals
-    clock = _clock
-
-    def slow(sock, data, args):
-        """``wrapper``; then, if it sent to a name that the translator
-        memoised for this tuple in the IPv4 table and ``sock`` is an IPv4
-        socket, the socket's memo."""
-        sent = wrapper(sock, data, *args)
-        try:
-            address, = args
-            entry = literals.get(address[0])
-            if entry is not None and entry.memo[0] is address \
-                    and _fd_family(sock) == socket.AF_INET:
-                # the class's send loop, as ``self._send_loop`` finds it
-                send_loop = six.get_unbound_function(type(sock)._send_loop)
-                setattr(sock, MEMO, (entry, address, entry.memo[1], send_loop, _sender(sock)))
-        except Exception:  # an odd address or socket: no memo
-            pass
-        return sent
-
-    # Two spellings of one function, told apart by the line that sends (see
-    # _sender): the hot path cannot afford a branch or a call to share it.
-    # The memo is unpacked at once: one UNPACK_SEQUENCE costs less than
-    # indexing it five times, before 3.11's specialised BINARY_SUBSCR.
-    if six.PY2:
-        @_wraps(wrapper)
-        def sendto(self, data, *args):
-            try:
-                address, = args
-                hit = literals[address[0]]
-            except Exception:  # other shapes, odd objects, names not cached
-                return slow(self, data, args)
-            if hit is None:  # an IP literal
-                return self._send_loop(self.fd.sendto, data, address)
-            entry, memo_address, translated, send_loop, sender = \
-                self._greenfix_sendto_memo  # MEMO spelt out; NO_MEMO by default
-            if entry is hit and memo_address is address and hit.expires > clock():
-                hit.hits += 1
-                return send_loop(self, sender.sendto, data, translated)
-            return slow(self, data, args)
-    else:
-        @_wraps(wrapper)
-        def sendto(self, data, *args):
-            try:
-                address, = args
-                hit = literals[address[0]]
-            except Exception:  # other shapes, odd objects, names not cached
-                return slow(self, data, args)
-            if hit is None:  # an IP literal
-                return self._send_loop(self.fd.sendto, data, address)
-            entry, memo_address, translated, send_loop, sender = \
-                self._greenfix_sendto_memo  # MEMO spelt out; NO_MEMO by default
-            if entry is hit and memo_address is address and hit.expires > clock():
-                hit.hits += 1
-                return send_loop(self, sender, data, translated)
-            return slow(self, data, args)
-    return sendto
+def _connect_ex_returns_errors(sock):
+    """Whether ``GreenSocket.connect_ex`` returns, rather than raises, an
+    ``OSError`` of the C ``connect_ex``: its branch for a socket with a
+    timeout (``settimeout()`` or ``setdefaulttimeout()``) wraps the C call
+    in ``except OSError as ex: return get_errno(ex)`` (``socket.error`` in
+    0.33.3, the base class of ``gaierror`` on Python 2 as well), in every
+    release from 0.33 to 0.41; the blocking branch and the non-blocking one
+    (``self.fd.connect_ex``) let a lookup failure through."""
+    return not getattr(sock, "act_non_blocking", False) and sock.gettimeout() is not None
 
 
 def _ssl_refuses(name):
@@ -279,25 +209,28 @@ def patch(patches, translator, libc_lookups=None):
     if libc_lookups is not None:
         _patch_lookups(patches, translator, libc_lookups)
     green = _address_wrappers(translator.translate, _fd_family)
-    for name in ("connect", "connect_ex"):
-        patches.replace(GreenSocket, name, green[name](getattr(GreenSocket, name), name))
+    patches.replace(GreenSocket, "connect",
+                    green["single"](GreenSocket.connect, _green_connect_c_method))
+    patches.replace(GreenSocket, "connect_ex",
+                    green["green_connect_ex"](GreenSocket.connect_ex, "connect_ex"))
     sendto = green["sendto"](getattr(GreenSocket, "sendto"), "sendto")
     if hasattr(GreenSocket, "_send_loop"):
-        sendto = _hot_sendto(translator, sendto)
-        patches.replace(GreenSocket, MEMO, NO_MEMO)
+        sendto = _wraps(sendto)(hotpath.green_sendto(translator.hot, sendto, _fd_family))
+        patches.replace(GreenSocket, hotpath.MEMO, hotpath.NO_MEMO)
     patches.replace(GreenSocket, "sendto", sendto)
     if hasattr(_socket.socket, "sendmsg"):
         patches.replace(GreenSocket, "sendmsg",
                         green["sendmsg"](_forward_to_fd("sendmsg"), "sendmsg"))
     patches.replace(GreenSocket, "bind",
-                    InstanceShadowingMethod(green["bind"](_raw_bind, "bind"), "bind"))
+                    InstanceShadowingMethod(green["single"](_raw_bind, "bind"), "bind"))
 
     ssl_socket = _green_ssl_socket()
     if ssl_socket is not None:
         tls = _address_wrappers(translator.translate, _family)
         for name in ("connect", "connect_ex", "bind"):
             original = getattr(ssl_socket, name)
-            wrapper = tls[name](original, name)
+            # stdlib SSLSocket code: the C method of the same name
+            wrapper = tls["single"](original, name)
             if name != "bind":
                 wrapper = _unless(_ssl_refuses(name), wrapper, original)
             patches.replace(ssl_socket, name, wrapper)
