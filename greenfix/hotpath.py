@@ -53,7 +53,7 @@ import socket
 
 import six
 
-from greenfix.cache import clock as _clock
+from greenfix.compat import clock as _clock
 
 #: How many spellings of one name (say str and IDNA text) the table keeps.
 ALIASES_MAX = 4

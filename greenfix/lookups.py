@@ -118,7 +118,7 @@ class LibcLookups(object):
 
     def __init__(self, pool, options, green):
         """``green``: the framework module (:mod:`greenfix.frameworks`)."""
-        self.cache = Cache(LibcCalls(pool), options)
+        self.cache = Cache(LibcCalls(pool), options, green)
         self._pool = pool
         self.original_socket = self._libc = green.original_socket
 
