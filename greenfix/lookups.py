@@ -134,8 +134,11 @@ class LibcLookups(object):
             six.raise_from(gaierror(failure.code), None)
 
     def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
-        # Non-string hosts, ports and flags are libc's to reject or accept:
-        # only a host that needs a lookup leaves the hub thread.
+        # Not address.classify(): that mirrors setipaddr() for a socket's
+        # family, this CPython's socket_getaddrinfo(), which hands libc any
+        # family (AF_UNSPEC too), "" and "<broadcast>" as they are, and
+        # AI_NUMERICHOST.  Non-string hosts, ports and flags are libc's to
+        # reject or accept: only a host that needs a lookup leaves the hub.
         libc_getaddrinfo = self._libc.getaddrinfo
         if isinstance(host, HOST_TYPES) and not flags & socket.AI_NUMERICHOST:
             try:
@@ -150,8 +153,9 @@ class LibcLookups(object):
 
     def gethostbyname_ex(self, hostname):
         libc_gethostbyname_ex = self._libc.gethostbyname_ex
-        data = addr.host_bytes(hostname)
-        if data and data not in addr.SPECIAL_HOSTS and needs_lookup(data, socket.AF_INET):
+        # CPython: setipaddr(name, AF_INET) first, then gethostbyname_r().
+        kind, data = addr.classify(socket.AF_INET, hostname)
+        if kind == addr.NAME:
             key = ("gethostbyname_ex", data) if _plain_host(hostname) else None
             name, aliases, addresses = self._cached(key, libc_gethostbyname_ex, hostname)
             return name, list(aliases), list(addresses)
