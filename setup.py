@@ -31,7 +31,7 @@ setup(
     package_data={"greenfix": ["py.typed", "*.pyi"]},
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=[
-        "six>=1.10",
+        "six>=1.14",  # six.wraps tolerating C methods without __module__ on 2.7
         # The oldest eventlet CI runs is 0.33.3, the last for Python 2.7.
         'eventlet>=0.33.3,<0.34; python_version < "3"',
         'eventlet>=0.33.3; python_version >= "3"',

@@ -13,6 +13,7 @@ import socket
 import sys
 
 from greenfix.cache import Cache
+from greenfix.frameworks import eventlet as green
 from greenfix.options import Options
 from greenfix.resolvers import Answer
 
@@ -39,7 +40,7 @@ def structure_bytes(cache):
     (containers, keys, entries, addresses, aliases, memo tuples)."""
     seen = set()
     total = 0
-    stack = [cache._entries, cache.hot.tables, cache.hot._aliases]
+    stack = [cache._store._entries, cache.hot.tables, cache.hot._aliases]
     while stack:
         obj = stack.pop()
         if id(obj) in seen or obj is None or isinstance(obj, (int, float)):
@@ -58,7 +59,7 @@ def structure_bytes(cache):
 
 def run(names=NAMES):
     options = Options(resolv_conf=None, hosts=None, nsswitch=None)
-    cache = Cache(InstantBackend(), options)
+    cache = Cache(InstantBackend(), options, green)
     size = cache.cache_size
     tracemalloc = None
     if sys.version_info >= (3, 4):
@@ -76,7 +77,7 @@ def run(names=NAMES):
         for index in range(names):
             host = "host-%07d.example.test" % index
             cache.lookup(host.encode("ascii"), family, host)
-            entries = len(cache._entries)
+            entries = len(cache._store)
             if entries > worst_entries:
                 worst_entries = entries
             if len(fast) > worst_fast:

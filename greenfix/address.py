@@ -54,22 +54,12 @@ def _host_bytes_py3(host):
     elif isinstance(host, bytearray):
         data = bytes(host)
     elif isinstance(host, str):
-        data = None
-        if type(host) is str:
-            try:
-                data = host.encode("ascii")
-            except UnicodeEncodeError:
-                pass
+        data = _ascii(host) if type(host) is str else None
         if data is None:
-            try:
-                data = host.encode("idna")
-            except UnicodeError:
-                return None
+            data = _idna(host)
     else:
         return None
-    if b"\0" in data:
-        return None
-    return data
+    return _without_nul(data)
 
 
 def _host_bytes_py2(host):
@@ -79,13 +69,30 @@ def _host_bytes_py2(host):
     if isinstance(host, str):
         data = host
     elif isinstance(host, six.text_type):
-        try:
-            data = host.encode("idna")
-        except UnicodeError:
-            return None
+        data = _idna(host)
     else:
         return None
-    if "\0" in data:
+    return _without_nul(data)
+
+
+def _ascii(text):
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+
+
+def _idna(text):
+    try:
+        return text.encode("idna")
+    except UnicodeError:
+        return None
+
+
+def _without_nul(data):
+    """``data``, or None (a TypeError in CPython) if encoding failed or it
+    holds a NUL."""
+    if data is None or b"\0" in data:
         return None
     return data
 

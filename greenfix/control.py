@@ -7,7 +7,7 @@ options, ``unpatch()`` first.
 
 from __future__ import absolute_import
 
-from greenfix import counters
+from greenfix.cache.stats import empty_stats
 from greenfix import watchdog  # also makes greenfix.watchdog reachable after "import greenfix"
 from greenfix.errors import GreenfixError
 from greenfix.options import Options
@@ -41,6 +41,7 @@ def patch(**options):
         return False
     parsed = Options(**options)
     try:
+        from greenfix.frameworks import eventlet as green
         from greenfix.patchers import eventlet as eventlet_patcher
     except ImportError as exc:
         raise GreenfixError("greenfix.patch() needs eventlet: %s" % (exc,))
@@ -49,9 +50,9 @@ def patch(**options):
     from greenfix.translate import Translator
 
     eventlet_patcher.warn_if_not_monkey_patched()
-    pool = eventlet_patcher.make_pool(parsed.lookup_threads)
-    translator = Translator(resolvers.build(parsed, pool), parsed)
-    libc_lookups = LibcLookups(pool, parsed) if parsed.lookups else None
+    pool = green.make_pool(parsed.lookup_threads)
+    translator = Translator(resolvers.build(parsed, pool, green), parsed, green)
+    libc_lookups = LibcLookups(pool, parsed, green) if parsed.lookups else None
     patches = PatchSet()
     try:
         eventlet_patcher.patch(patches, translator, libc_lookups)
@@ -104,13 +105,13 @@ def stats():
     translator = _state.translator
     if translator is None:
         # not the cache module: that imports eventlet
-        result = counters.empty_stats()
-        result["lookups"] = counters.empty_stats()
+        result = empty_stats()
+        result["lookups"] = empty_stats()
         result["pool"] = {"threads": 0, "busy": 0, "queued": 0}
     else:
         result = translator.cache.stats()
         result["lookups"] = _state.lookups.cache.stats() if _state.lookups is not None \
-            else counters.empty_stats()
+            else empty_stats()
         result["pool"] = _state.pool.stats()
     result["watchdog"] = watchdog.stats()
     return result

@@ -1,15 +1,13 @@
-"""libc's own address functions, as they were before eventlet patched them."""
+"""libc's own ``getaddrinfo()``: the C function of the ``_socket`` module,
+which no framework patches (eventlet and gevent replace ``socket``'s)."""
 
 from __future__ import absolute_import
 
 import socket
 
-from eventlet import patcher
+import _socket
 
-# eventlet.monkey_patch() replaces socket.getaddrinfo with greendns'; these are
-# the socket module's own functions, which call the C ones of _socket.
-original_socket = patcher.original("socket")
-libc_getaddrinfo = original_socket.getaddrinfo
+libc_getaddrinfo = _socket.getaddrinfo
 
 
 def needs_lookup(host, family):

@@ -4,7 +4,7 @@ greenfix's answer cache.
 
 eventlet routes these to its greendns, whose answers and time budget differ
 from the system's (it ignores ``attempts``, keeps dnspython's lifetime: 11 s
-to fail where glibc gives up after 2 s; see REFERENCE.md).  greenfix puts
+to fail where glibc gives up after 2 s; see docs/resolver.rst).  greenfix puts
 back libc's behaviour for them:
 
 * ``gethostbyname(name)`` is ``setipaddr(name, AF_INET)`` in CPython: the
@@ -31,16 +31,17 @@ import six
 
 from greenfix import address as addr
 from greenfix.cache import Cache
+from greenfix.compat import HOST_TYPES, getaddrinfo_arguments, integer_types, text_type
 from greenfix.errors import gaierror
-from greenfix.libc import needs_lookup, original_socket
+from greenfix.libc import needs_lookup
 from greenfix.resolvers import Answer, LookupFailed
+from greenfix.resolvers.watched import SystemFiles
 
 #: The cache's family slot for whole calls (their own family is in the key).
 CALLS = socket.AF_UNSPEC
 
 #: Exact types whose value alone decides what CPython hands libc.
-_HOST_TYPES = (str, six.text_type, bytes)
-_PORT_TYPES = (type(None), str, six.text_type, bytes) + six.integer_types
+_PORT_TYPES = (type(None), str, text_type, bytes) + integer_types
 
 
 class LibcCalls(object):
@@ -54,6 +55,12 @@ class LibcCalls(object):
 
     def __init__(self, pool):
         self._pool = pool
+        self._files = SystemFiles()
+
+    @property
+    def signature(self):
+        """Changes when a file libc reads for its answers changes."""
+        return self._files.signature
 
     def resolve(self, call, _family):  # call: a Call
         try:
@@ -99,9 +106,9 @@ def _getaddrinfo_key(host, data, port, numbers):
     an argument is not of a plain type whose value alone says what libc gets
     (a str subclass, a float, an object with ``__index__``): those calls
     are not cached."""
-    if type(host) not in _HOST_TYPES or type(port) not in _PORT_TYPES:
+    if type(host) not in HOST_TYPES or type(port) not in _PORT_TYPES:
         return None
-    if not all(isinstance(number, six.integer_types) for number in numbers):
+    if not all(isinstance(number, integer_types) for number in numbers):
         return None
     return ("getaddrinfo", data, type(port), port) + tuple(int(n) for n in numbers)
 
@@ -109,10 +116,11 @@ def _getaddrinfo_key(host, data, port, numbers):
 class LibcLookups(object):
     """``getaddrinfo`` and ``gethostbyname_ex`` off the hub, cached."""
 
-    def __init__(self, pool, options):
-        self.cache = Cache(LibcCalls(pool), options)
+    def __init__(self, pool, options, green):
+        """``green``: the framework module (:mod:`greenfix.frameworks`)."""
+        self.cache = Cache(LibcCalls(pool), options, green)
         self._pool = pool
-        self._libc = original_socket
+        self.original_socket = self._libc = green.original_socket
 
     def close(self):
         self.cache.close()
@@ -126,10 +134,13 @@ class LibcLookups(object):
             six.raise_from(gaierror(failure.code), None)
 
     def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
-        # Non-string hosts, ports and flags are libc's to reject or accept:
-        # only a host that needs a lookup leaves the hub thread.
+        # Not address.classify(): that mirrors setipaddr() for a socket's
+        # family, this CPython's socket_getaddrinfo(), which hands libc any
+        # family (AF_UNSPEC too), "" and "<broadcast>" as they are, and
+        # AI_NUMERICHOST.  Non-string hosts, ports and flags are libc's to
+        # reject or accept: only a host that needs a lookup leaves the hub.
         libc_getaddrinfo = self._libc.getaddrinfo
-        if isinstance(host, _HOST_TYPES) and not flags & socket.AI_NUMERICHOST:
+        if isinstance(host, HOST_TYPES) and not flags & socket.AI_NUMERICHOST:
             try:
                 data = _idna(host)
             except UnicodeError:
@@ -142,8 +153,9 @@ class LibcLookups(object):
 
     def gethostbyname_ex(self, hostname):
         libc_gethostbyname_ex = self._libc.gethostbyname_ex
-        data = addr.host_bytes(hostname)
-        if data and data not in addr.SPECIAL_HOSTS and needs_lookup(data, socket.AF_INET):
+        # CPython: setipaddr(name, AF_INET) first, then gethostbyname_r().
+        kind, data = addr.classify(socket.AF_INET, hostname)
+        if kind == addr.NAME:
             key = ("gethostbyname_ex", data) if _plain_host(hostname) else None
             name, aliases, addresses = self._cached(key, libc_gethostbyname_ex, hostname)
             return name, list(aliases), list(addresses)
@@ -164,21 +176,7 @@ class LibcLookups(object):
 
 
 def _plain_host(host):
-    return type(host) in _HOST_TYPES
-
-
-if six.PY2:
-    # Python 2's getaddrinfo() is the C function, which takes no keywords.
-    def _getaddrinfo_arguments(*args, **kwargs):
-        if kwargs:
-            raise TypeError("getaddrinfo() takes no keyword arguments")
-        return _positional_arguments(*args)
-
-    def _positional_arguments(host, port, family=0, socktype=0, proto=0, flags=0):
-        return host, port, family, socktype, proto, flags
-else:
-    def _getaddrinfo_arguments(host, port, family=0, type=0, proto=0, flags=0):
-        return host, port, family, type, proto, flags
+    return type(host) in HOST_TYPES
 
 
 def functions(libc_lookups, translator):
@@ -188,6 +186,7 @@ def functions(libc_lookups, translator):
     function's signature goes to the original, whose argument parsing
     raises CPython's own TypeError (its text names the function as CPython
     does, on either major version) before any lookup."""
+    original_socket = libc_lookups.original_socket
     libc_gethostbyname = original_socket.gethostbyname
 
     def gethostbyname(*args, **kwargs):
@@ -200,7 +199,7 @@ def functions(libc_lookups, translator):
 
     def getaddrinfo(*args, **kwargs):
         try:
-            arguments = _getaddrinfo_arguments(*args, **kwargs)
+            arguments = getaddrinfo_arguments(*args, **kwargs)
         except TypeError:
             return original_socket.getaddrinfo(*args, **kwargs)
         return libc_lookups.getaddrinfo(*arguments)

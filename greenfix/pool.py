@@ -34,13 +34,11 @@ from __future__ import absolute_import
 import collections
 import ctypes
 import sys
-import time
 
 import six
 
 from greenfix import forks
-
-clock = time.time if six.PY2 else time.monotonic
+from greenfix.compat import clock
 
 #: Bounds of the poll interval, and the fraction of the time waited so far
 #: that one poll sleeps (see the module docstring).

@@ -100,11 +100,10 @@ def _port_overflows_int(address):
 class Translator(object):
     """Maps caller addresses to numeric ones through a resolution backend."""
 
-    def __init__(self, resolver, options=None):
-        """``options``: an :class:`~greenfix.options.Options` for the cache
-        (None: the defaults)."""
-        self.resolver = resolver
-        self.cache = Cache(resolver, options)
+    def __init__(self, resolver, options, green):
+        """``options``: the :class:`~greenfix.options.Options` of the cache;
+        ``green``: the framework module (:mod:`greenfix.frameworks`)."""
+        self.cache = Cache(resolver, options, green)
         #: the hot path's table (:mod:`greenfix.hotpath`)
         self.hot = self.cache.hot
         self._cached = self.hot.translate

@@ -754,7 +754,7 @@ def test_native_threads_and_green_threads_share_the_cache(patch):
         assert server.count("t%d.example.test" % i, "A") == 1
     stats = greenfix.stats()
     assert stats["entries"] == 18 and stats["in_flight"] == 0
-    assert len(cache()._entries) == 18
+    assert len(cache()._store) == 18
     sock.close()
 
 

@@ -120,7 +120,7 @@ def test_resolver_default_comes_from_environment(clean, monkeypatch):
     monkeypatch.setenv("GREENFIX_RESOLVER", "threadpool")
     greenfix.patch()
     from greenfix.control import _state
-    assert _state.translator.resolver.name == "threadpool"
+    assert _state.translator.cache.backend.name == "threadpool"
 
 
 def test_greendns_disabled_falls_back_or_errors(clean, monkeypatch):
@@ -129,7 +129,7 @@ def test_greendns_disabled_falls_back_or_errors(clean, monkeypatch):
         greenfix.patch(resolver="greendns")
     greenfix.patch()
     from greenfix.control import _state
-    assert _state.translator.resolver.name == "threadpool"
+    assert _state.translator.cache.backend.name == "threadpool"
 
 
 def test_warns_before_monkey_patch_and_errors_without_eventlet():
@@ -277,7 +277,7 @@ def test_threadpool_backend_from_a_native_thread():
     another native thread the backend must call libc itself instead of
     deadlocking.  ("localhost" comes from /etc/hosts: no DNS traffic.)"""
     from eventlet import patcher
-    from greenfix.patchers.eventlet import make_pool
+    from greenfix.frameworks.eventlet import make_pool
     from greenfix.resolvers.threadpool import ThreadPoolResolver
 
     resolver = ThreadPoolResolver(make_pool(2))
@@ -307,7 +307,7 @@ def test_unimportable_dnspython_falls_back_to_the_thread_pool():
         "except greenfix.GreenfixError as exc:\n"
         "    sys.stdout.write('greendns: %s\\n' % exc)\n"
         "greenfix.patch()\n"
-        "sys.stdout.write('auto: %s\\n' % _state.translator.resolver.name)\n"
+        "sys.stdout.write('auto: %s\\n' % _state.translator.cache.backend.name)\n"
     )
     out = children.check_output(["-W", "ignore", "-c", code],
                                 extra_env={"EVENTLET_NO_GREENDNS": "yes"})

@@ -1,45 +1,60 @@
-"""eventlet's pieces for greenfix.watchdog (same functions as gevent.py)."""
+"""eventlet's primitives for greenfix's framework-neutral core and its
+watchdog (the interface: :mod:`greenfix.frameworks`).  The classes greenfix
+patches, and how, are in :mod:`greenfix.patchers.eventlet`."""
 
 from __future__ import absolute_import
 
 import eventlet
-import eventlet.hubs
-import eventlet.patcher
-import six
+from eventlet import hubs, patcher
+from eventlet.event import Event  # noqa: F401 (part of the interface)
 
-# The low-level thread module: "thread" on Python 2, "_thread" on 3.
-_THREAD_MODULE = "thread" if six.PY2 else "_thread"
+from greenfix.compat import THREAD_MODULE
+from greenfix.pool import LookupPool
+
+NAME = "eventlet"
+
+original_socket = patcher.original("socket")
+threading = patcher.original("threading")
+get_ident = patcher.original(THREAD_MODULE).get_ident
+
+spawn = eventlet.spawn_n
+sleep = eventlet.sleep
 
 
 def is_monkey_patched():
     """Whether ``eventlet.monkey_patch()`` patched the socket module."""
-    return eventlet.patcher.is_monkey_patched("socket")
+    return patcher.is_monkey_patched("socket")
 
 
 def original_thread():
     """The unpatched low-level thread module (as eventlet.tpool gets its own
     threads): ``start_new_thread`` makes an OS thread, ``allocate_lock`` a
     native lock, ``get_ident`` the OS thread id."""
-    return eventlet.patcher.original(_THREAD_MODULE)
+    return patcher.original(THREAD_MODULE)
 
 
 def original_sleep(seconds):
     """The unpatched ``time.sleep``: blocks the calling OS thread."""
-    eventlet.patcher.original("time").sleep(seconds)
+    patcher.original("time").sleep(seconds)
 
 
 def hub_thread_ident():
     """OS thread id of the thread whose hub the caller runs on (eventlet has
     one hub per OS thread: the caller's)."""
-    eventlet.hubs.get_hub()
-    return original_thread().get_ident()
+    hubs.get_hub()
+    return get_ident()
+
+
+def call_later(seconds, function, *args):
+    """A timer on the calling thread's hub (never switches to run it)."""
+    return hubs.get_hub().schedule_call_global(seconds, function, *args)
 
 
 def call_every(interval, func):
     """Run ``func()`` in the caller's hub every ``interval`` seconds, as a hub
     timer (no greenlet); ``func`` must not block or raise.  Returns a function
     that stops it."""
-    hub = eventlet.hubs.get_hub()
+    hub = hubs.get_hub()
     state = {"timer": None, "stopped": False}
 
     def tick():
@@ -56,11 +71,12 @@ def call_every(interval, func):
     return cancel
 
 
-def spawn(func, *args):
-    """Run ``func(*args)`` in a new greenlet of the caller's hub."""
-    eventlet.spawn_n(func, *args)
+def green_socket():
+    """eventlet's green socket module (ImportError where it cannot be had)."""
+    from eventlet.green import socket
+    return socket
 
 
-def sleep(seconds):
-    """Green sleep: yields to the hub."""
-    eventlet.sleep(seconds)
+def make_pool(max_threads):
+    """greenfix's lookup pool on eventlet: green sleep, original threads."""
+    return LookupPool(max_threads, sleep, threading, get_ident)

@@ -1,13 +1,13 @@
-"""gevent's pieces for greenfix.watchdog (same functions as eventlet.py)."""
+"""gevent's primitives for greenfix's framework-neutral core and its
+watchdog (the interface: :mod:`greenfix.frameworks`)."""
 
 from __future__ import absolute_import
 
 import gevent
+import gevent.event
 import gevent.monkey
-import six
 
-# The low-level thread module: "thread" on Python 2, "_thread" on 3.
-_THREAD_MODULE = "thread" if six.PY2 else "_thread"
+from greenfix.compat import THREAD_MODULE as _THREAD_MODULE
 
 
 class _OriginalThread(object):
@@ -69,6 +69,6 @@ def spawn(func, *args):
     gevent.spawn_raw(func, *args)
 
 
-def sleep(seconds):
-    """Green sleep: yields to the hub."""
-    gevent.sleep(seconds)
+sleep = gevent.sleep
+
+NAME = "gevent"

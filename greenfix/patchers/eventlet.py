@@ -9,7 +9,7 @@ Wrapped (``eventlet/greenio/base.py`` and ``eventlet/green/ssl.py``):
 * ``GreenSocket.sendmsg``: forwarded raw to the C method by ``__getattr__``;
 * ``GreenSocket.bind``: eventlet copies ``fd.bind`` onto each instance in
   ``__init__``, so it is wrapped with a data descriptor that wins over that
-  instance attribute (see :class:`InstanceShadowingMethod`);
+  instance attribute (:class:`greenfix.patchers.wrappers.AttributeWrapper`);
 * ``GreenSSLSocket.connect``, ``connect_ex``, ``bind``: they reach the C
   ``connect``/``connect_ex``/``bind`` through ``ssl.SSLSocket``.
 
@@ -20,7 +20,6 @@ these classes inherit the wrappers.
 from __future__ import absolute_import
 
 import functools
-import socket
 import warnings
 
 import _socket
@@ -28,118 +27,12 @@ import six
 from eventlet.support import get_errno
 
 from greenfix import hotpath, lookups
-
-if six.PY2:
-    def _family(sock):
-        return sock.family
-else:
-    _raw_family = _socket.socket.family.__get__
-
-    def _family(sock):
-        # socket.socket.family is a property that builds an IntEnum on every
-        # access; the C member is what CPython's getsockaddrarg() reads.
-        try:
-            return _raw_family(sock)
-        except TypeError:  # GreenSocket around a socket-like object
-            return getattr(sock, "family", None)
+from greenfix.patchers import wrappers
 
 
 def _fd_family(self):
     """The family of a GreenSocket: that of its ``fd``."""
-    return _family(self.fd)
-
-
-def _wraps(original):
-    """functools.wraps that tolerates C methods without ``__module__`` (a
-    failure on Python 2)."""
-    assigned = [a for a in functools.WRAPPER_ASSIGNMENTS if hasattr(original, a)]
-    return functools.wraps(original, assigned=assigned)
-
-
-class InstanceShadowingMethod(object):
-    """A method that takes precedence over an instance attribute of its name.
-
-    ``GreenSocket.__init__`` stores ``fd.bind`` on the instance, which would
-    hide a plain class method.  A data descriptor is looked up before the
-    instance ``__dict__``; its ``__set__`` keeps what ``__init__`` assigns in
-    the instance ``__dict__``, so once the descriptor is removed by
-    ``unpatch()`` every socket behaves exactly as eventlet made it.
-    """
-
-    def __init__(self, func, name=None):
-        self.func = func
-        # The attribute name, not the wrapped function's (``_raw_bind``):
-        # ``__set__`` must keep what ``__init__`` assigns under that name.
-        self.name = name or func.__name__
-        functools.update_wrapper(self, func)
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return self.func.__get__(obj, objtype)
-
-    def __set__(self, obj, value):
-        obj.__dict__[self.name] = value
-
-    def __delete__(self, obj):
-        try:
-            del obj.__dict__[self.name]
-        except KeyError:
-            raise AttributeError(self.name)
-
-
-def _address_wrappers(translate, family_of):
-    """Wrappers for the C-style signatures: ``meth(address)``,
-    ``sendto(data[, flags], address)``, ``sendmsg(buffers[, ancdata[, flags[,
-    address]]])``.  Each takes the original callable and the name of the C
-    method it hands the address to (whose argument checks and error texts
-    greenfix must reproduce), or a function of the socket giving that name."""
-
-    def single(original, name):
-        c_method = name if callable(name) else (lambda sock: name)
-
-        @_wraps(original)
-        def method(self, *args, **kwargs):
-            if len(args) == 1 and not kwargs:
-                args = (translate(family_of(self), args, 0, c_method(self)),)
-            return original(self, *args, **kwargs)
-        return method
-
-    def connect_ex(original, name):
-        """``GreenSocket.connect_ex``, which may return a lookup failure."""
-        @_wraps(original)
-        def method(self, *args, **kwargs):
-            if len(args) == 1 and not kwargs:
-                try:
-                    args = (translate(family_of(self), args, 0, name),)
-                except socket.error as exc:
-                    # A lookup failure (gaierror) is raised by the C call
-                    # inside eventlet's method, which may return it.
-                    if not _connect_ex_returns_errors(self):
-                        raise
-                    return get_errno(exc)
-            return original(self, *args, **kwargs)
-        return method
-
-    def sendto(original, name):
-        @_wraps(original)
-        def method(self, data, *args, **kwargs):
-            if 1 <= len(args) <= 2 and not kwargs:
-                full = (data,) + args
-                args = args[:-1] + (translate(family_of(self), full, len(args), name),)
-            return original(self, data, *args, **kwargs)
-        return method
-
-    def sendmsg(original, name):
-        @_wraps(original)
-        def method(self, *args, **kwargs):
-            if len(args) == 4 and args[3] is not None and not kwargs:
-                args = args[:3] + (translate(family_of(self), args, 3, name),)
-            return original(self, *args, **kwargs)
-        return method
-
-    return {"single": single, "green_connect_ex": connect_ex, "sendto": sendto,
-            "sendmsg": sendmsg}
+    return wrappers.family(self.fd)
 
 
 def _green_connect_c_method(sock):
@@ -174,30 +67,32 @@ def _ssl_refuses(name):
     return refuses
 
 
-def _unless(refuses, wrapper, original):
-    @_wraps(wrapper)
-    def method(self, *args, **kwargs):
-        if refuses(self):
-            return original(self, *args, **kwargs)
-        return wrapper(self, *args, **kwargs)
-    return method
-
-
-def _forward_to_fd(name):
-    def method(self, *args, **kwargs):
-        return getattr(self.fd, name)(*args, **kwargs)
-    method.__name__ = name
-    return method
-
-
-def _raw_bind(self, *args, **kwargs):
-    raw = self.__dict__.get("bind") or self.fd.bind
-    return raw(*args, **kwargs)
-
-
 def is_monkey_patched():
-    from eventlet import patcher
-    return patcher.is_monkey_patched("socket")
+    from greenfix.frameworks import eventlet as green
+    return green.is_monkey_patched()
+
+
+def _bind(translate):
+    """``GreenSocket.bind``: eventlet's ``__init__`` stores ``fd.bind`` on
+    each instance, which would hide a class method; the descriptor hands
+    out that value (or ``fd.bind``), its address translated."""
+    def translated_bind(sock, raw, *args, **kwargs):
+        if len(args) == 1 and not kwargs:
+            args = (translate(_fd_family(sock), args, 0, "bind"),)
+        return raw(*args, **kwargs)
+
+    def factory(sock, stored):
+        return functools.partial(translated_bind, sock,
+                                 stored if stored is not None else sock.fd.bind)
+    return wrappers.AttributeWrapper("bind", factory)
+
+
+def _sendmsg(self, *args, **kwargs):
+    """eventlet forwards ``sendmsg`` raw to the C socket (``__getattr__``)."""
+    return self.fd.sendmsg(*args, **kwargs)
+
+
+_sendmsg.__name__ = "sendmsg"
 
 
 def patch(patches, translator, libc_lookups=None):
@@ -208,32 +103,34 @@ def patch(patches, translator, libc_lookups=None):
 
     if libc_lookups is not None:
         _patch_lookups(patches, translator, libc_lookups)
-    green = _address_wrappers(translator.translate, _fd_family)
-    patches.replace(GreenSocket, "connect",
-                    green["single"](GreenSocket.connect, _green_connect_c_method))
-    patches.replace(GreenSocket, "connect_ex",
-                    green["green_connect_ex"](GreenSocket.connect_ex, "connect_ex"))
-    sendto = green["sendto"](getattr(GreenSocket, "sendto"), "sendto")
+    translate = translator.translate
+    patches.replace(GreenSocket, "connect", wrappers.single(
+        translate, _fd_family, GreenSocket.connect, _green_connect_c_method))
+    patches.replace(GreenSocket, "connect_ex", wrappers.connect_ex(
+        translate, _fd_family, GreenSocket.connect_ex, _connect_ex_returns_errors, get_errno))
+    sendto = wrappers.sendto(translate, _fd_family, GreenSocket.sendto)
     if hasattr(GreenSocket, "_send_loop"):
-        sendto = _wraps(sendto)(hotpath.green_sendto(translator.hot, sendto, _fd_family))
+        sendto = six.wraps(sendto)(hotpath.green_sendto(translator.hot, sendto, _fd_family))
         patches.replace(GreenSocket, hotpath.MEMO, hotpath.NO_MEMO)
     patches.replace(GreenSocket, "sendto", sendto)
     if hasattr(_socket.socket, "sendmsg"):
-        patches.replace(GreenSocket, "sendmsg",
-                        green["sendmsg"](_forward_to_fd("sendmsg"), "sendmsg"))
-    patches.replace(GreenSocket, "bind",
-                    InstanceShadowingMethod(green["single"](_raw_bind, "bind"), "bind"))
+        patches.replace(GreenSocket, "sendmsg", wrappers.sendmsg(translate, _fd_family, _sendmsg))
+    patches.replace(GreenSocket, "bind", _bind(translate))
+    _patch_ssl(patches, translate)
 
+
+def _patch_ssl(patches, translate):
+    """``GreenSSLSocket.connect``, ``connect_ex``, ``bind``: stdlib SSLSocket
+    code, which reaches the C method of the same name."""
     ssl_socket = _green_ssl_socket()
-    if ssl_socket is not None:
-        tls = _address_wrappers(translator.translate, _family)
-        for name in ("connect", "connect_ex", "bind"):
-            original = getattr(ssl_socket, name)
-            # stdlib SSLSocket code: the C method of the same name
-            wrapper = tls["single"](original, name)
-            if name != "bind":
-                wrapper = _unless(_ssl_refuses(name), wrapper, original)
-            patches.replace(ssl_socket, name, wrapper)
+    if ssl_socket is None:
+        return
+    for name in ("connect", "connect_ex", "bind"):
+        original = getattr(ssl_socket, name)
+        wrapper = wrappers.single(translate, wrappers.family, original, name)
+        if name != "bind":
+            wrapper = wrappers.unless(_ssl_refuses(name), wrapper, original)
+        patches.replace(ssl_socket, name, wrapper)
 
 
 def _patch_lookups(patches, translator, libc_lookups):
@@ -249,17 +146,6 @@ def _patch_lookups(patches, translator, libc_lookups):
         patches.replace(green_socket, name, replacement)
         if getattr(stdlib_socket, name) is eventlet_function:
             patches.replace(stdlib_socket, name, replacement)
-
-
-def make_pool(max_threads):
-    """greenfix's lookup pool on eventlet: green sleep, original threads."""
-    import eventlet
-    from eventlet import patcher
-    from greenfix.pool import LookupPool
-
-    thread = patcher.original("_thread" if six.PY3 else "thread")
-    return LookupPool(max_threads, eventlet.sleep, patcher.original("threading"),
-                      thread.get_ident)
 
 
 def _green_ssl_socket():

@@ -56,6 +56,12 @@ class GuardedResolver(object):
         self.name = "auto" if fallback is not None else primary.name
         self._warned = False
 
+    @property
+    def signature(self):
+        """Changes when either backend's does."""
+        fallback = self.fallback.signature if self.fallback is not None else None
+        return (self.primary.signature, fallback)
+
     def resolve(self, host, family):
         if self.fallback is not None and not self.primary.handles(host):
             return self.fallback.resolve(host, family)
@@ -74,16 +80,17 @@ class GuardedResolver(object):
             return self.fallback.resolve(host, family)
 
 
-def build(options, pool):
+def build(options, pool, green):
     """The backend ``options.resolver`` asks for; libc's lookups run in
-    ``pool`` (a :class:`greenfix.pool.LookupPool`)."""
+    ``pool`` (a :class:`greenfix.pool.LookupPool`), DNS queries on the green
+    sockets of ``green`` (the framework module)."""
     from greenfix.resolvers.threadpool import ThreadPoolResolver
     from greenfix.resolvers import greendns
 
     if options.resolver == "threadpool":
         return ThreadPoolResolver(pool)
     try:
-        primary = greendns.GreenDNSResolver(options)
+        primary = greendns.GreenDNSResolver(options, green)
     except greendns.Unavailable as exc:
         if options.resolver == "greendns":
             raise GreenfixError("resolver='greendns' but %s" % (exc,))

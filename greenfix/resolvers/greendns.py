@@ -19,14 +19,14 @@ from greenfix.resolvers import Answer, LookupFailed, nsswitch, resolvconf
 from greenfix.resolvers.hostsfile import HostsFile
 from greenfix.resolvers.sorting import GAI_CONF, gai_conf_directives, rfc3484_first
 from greenfix.resolvers.stub import StubResolver
-from greenfix.resolvers.watched import WatchedFile
+from greenfix.resolvers.watched import WatchedFile, signatures
 
 
 class Unavailable(Exception):
     """This backend cannot be used in this process (disabled or missing)."""
 
 
-def _load_dependencies():
+def _load_dependencies(green):
     # eventlet.green.socket skips greendns when this is exactly "yes"
     # (eventlet/green/socket.py); greenfix follows the same switch.
     if os.environ.get("EVENTLET_NO_GREENDNS", "").lower() == "yes":
@@ -38,9 +38,10 @@ def _load_dependencies():
         import dns.name
         import dns.rcode
         import dns.rdatatype
-        from eventlet.green import socket as green_socket
+        green_socket = green.green_socket()
     except Exception as exc:  # eventlet issue 805: extras can break imports
-        raise Unavailable("dnspython or eventlet.green.socket cannot be imported: %r" % (exc,))
+        raise Unavailable("dnspython or the green socket module cannot be imported: %r"
+                          % (exc,))
     return dns, green_socket
 
 
@@ -50,8 +51,10 @@ class GreenDNSResolver(object):
 
     name = "greendns"
 
-    def __init__(self, options):
-        dns, green_socket = _load_dependencies()
+    def __init__(self, options, green):
+        """``green``: the framework module (:mod:`greenfix.frameworks`),
+        whose green sockets carry the queries."""
+        dns, green_socket = _load_dependencies(green)
         self._dns = dns
         self._options = options
         self._hosts = HostsFile(options.hosts)
@@ -77,9 +80,10 @@ class GreenDNSResolver(object):
 
     @property
     def signature(self):
-        """Changes whenever the hosts file or resolv.conf changes."""
-        self._resolv_conf.value
-        return (self._hosts.signature, self._resolv_conf.signature)
+        """Changes whenever a file this backend's answers depend on changes:
+        the hosts file, resolv.conf, nsswitch.conf, gai.conf."""
+        files = (self._resolv_conf, self._nsswitch, self._gai_conf)
+        return (self._hosts.signature,) + signatures(files)
 
     def handles(self, host):
         """Whether this backend answers ``host`` as the system would: only

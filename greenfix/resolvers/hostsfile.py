@@ -109,8 +109,7 @@ class HostsFile(object):
     @property
     def signature(self):
         """What identifies the file's current version (for cache checks)."""
-        self._file.value
-        return self._file.signature
+        return self._file.current_signature
 
     def lookup(self, name, family):
         """Addresses for ``name`` (text) of ``family``: the first matching

@@ -181,31 +181,34 @@ def _compare(a1, a2):
     if dst1 != dst2:                                                  # 8
         return -1 if dst1 < dst2 else 1
     if a1.source is not None and len(a1.packed) == len(a2.packed):    # 9
-        bit1 = bit2 = 0
-        if len(a1.packed) == 4:
-            for candidate in (a1, a2):
-                dst = struct.unpack("!I", candidate.packed)[0]
-                src = struct.unpack("!I", candidate.source)[0]
-                # "0xffffffffu << (32 - prefixlen)": a shift by 32 is one by
-                # 0 on the machines glibc runs on, so an unknown prefix
-                # length means "the same address only".
-                netmask = (0xffffffff << (32 - candidate.prefixlen) % 32) & 0xffffffff
-                bit = _leading_zeros(dst ^ src) if dst & netmask == src & netmask else 0
-                if candidate is a1:
-                    bit1 = bit
-                else:
-                    bit2 = bit
-        else:
-            words = [struct.unpack("!4I", c.packed) + struct.unpack("!4I", c.source)
-                     for c in (a1, a2)]
-            for i in range(4):
-                if words[0][i] != words[0][4 + i] or words[1][i] != words[1][4 + i]:
-                    bit1 = _leading_zeros(words[0][i] ^ words[0][4 + i])
-                    bit2 = _leading_zeros(words[1][i] ^ words[1][4 + i])
-                    break
+        bit1, bit2 = _common_prefix_bits(a1, a2)
         if bit1 != bit2:
             return -1 if bit1 > bit2 else 1
     return -1 if a1.index < a2.index else 1                          # 10
+
+
+def _common_prefix_bits(a1, a2):
+    """Rule 9 of rfc3484_sort(): how many leading bits each destination
+    shares with its source, as glibc counts them."""
+    if len(a1.packed) == 4:
+        return tuple(_common_prefix_bits4(candidate) for candidate in (a1, a2))
+    words = [struct.unpack("!4I", c.packed) + struct.unpack("!4I", c.source)
+             for c in (a1, a2)]
+    for i in range(4):
+        if words[0][i] != words[0][4 + i] or words[1][i] != words[1][4 + i]:
+            return (_leading_zeros(words[0][i] ^ words[0][4 + i]),
+                    _leading_zeros(words[1][i] ^ words[1][4 + i]))
+    return 0, 0
+
+
+def _common_prefix_bits4(candidate):
+    dst = struct.unpack("!I", candidate.packed)[0]
+    src = struct.unpack("!I", candidate.source)[0]
+    # "0xffffffffu << (32 - prefixlen)": a shift by 32 is one by 0 on the
+    # machines glibc runs on, so an unknown prefix length means "the same
+    # address only".
+    netmask = (0xffffffff << (32 - candidate.prefixlen) % 32) & 0xffffffff
+    return _leading_zeros(dst ^ src) if dst & netmask == src & netmask else 0
 
 
 def rfc3484_first(addresses, family):

@@ -11,6 +11,7 @@ import socket
 
 from greenfix.libc import libc_getaddrinfo
 from greenfix.resolvers import Answer, LookupFailed
+from greenfix.resolvers.watched import SystemFiles
 
 
 class ThreadPoolResolver(object):
@@ -25,6 +26,12 @@ class ThreadPoolResolver(object):
     def __init__(self, pool, getaddrinfo=libc_getaddrinfo):
         self._pool = pool
         self._getaddrinfo = getaddrinfo
+        self._files = SystemFiles()
+
+    @property
+    def signature(self):
+        """Changes when a file libc reads for its answers changes."""
+        return self._files.signature
 
     def resolve(self, host, family):
         try:

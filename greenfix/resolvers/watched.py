@@ -59,9 +59,40 @@ class WatchedFile(object):
             self._loaded = True
         return self._value
 
+    @property
+    def current_signature(self):
+        """``signature`` after a check of the file (one ``os.stat()``)."""
+        self.value
+        return self.signature
+
     def _read(self):
         try:
             with open(self.path, "rb") as handle:
                 return handle.read().decode("latin-1")
         except (IOError, OSError):
             return ""
+
+
+def signatures(files):
+    """The current signatures of :class:`WatchedFile` objects, as a tuple."""
+    return tuple(watched.current_signature for watched in files)
+
+
+class SystemFiles(object):
+    """What libc's answers depend on, for a backend that asks libc: the
+    files glibc reads for ``getaddrinfo()`` (``files`` and ``dns`` sources,
+    address sorting, services).  ``signature`` changes when one does."""
+
+    PATHS = ("/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/gai.conf",
+             "/etc/services")
+
+    def __init__(self, paths=PATHS):
+        self._files = [WatchedFile(path, _nothing) for path in paths]
+
+    @property
+    def signature(self):
+        return signatures(self._files)
+
+
+def _nothing(text):
+    return None

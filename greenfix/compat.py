@@ -1,0 +1,51 @@
+"""Every difference between Python 2 and Python 3 that greenfix spells
+differently, in one place (as gevent keeps them in ``gevent._compat``).
+
+What CPython 2 *does* differently with an address (its host parsing, its
+dotted-quad scanner) stays with the code that mirrors it (``address.py``),
+which asks :data:`PY2`; only spellings live here.
+"""
+
+from __future__ import absolute_import
+
+import sys
+import time
+
+PY2 = sys.version_info[0] == 2
+
+#: The clock of the cache, the pool and the stub resolver: monotonic on
+#: Python 3.  Python 2 has none in the standard library (the ``monotonic``
+#: package costs ~3 us a call, too much for the hot path), so it is the wall
+#: clock there, and the cache's timer empties the cache when it steps back.
+clock = time.time if PY2 else time.monotonic
+
+if PY2:
+    text_type = unicode  # noqa: F821 (Python 2 only)
+    integer_types = (int, long)  # noqa: F821 (Python 2 only)
+    #: The module whose ``get_ident`` names a native thread.
+    THREAD_MODULE = "thread"
+else:
+    text_type = str
+    integer_types = (int,)
+    THREAD_MODULE = "_thread"
+
+#: Host types whose value alone says what CPython hands libc.
+HOST_TYPES = (str, text_type, bytes)
+
+if PY2:
+    # Python 2's getaddrinfo() is the C function, which takes no keywords.
+    def getaddrinfo_arguments(*args, **kwargs):
+        """``getaddrinfo``'s arguments, bound as CPython binds them, as a
+        tuple; TypeError where CPython's own call would raise one."""
+        if kwargs:
+            raise TypeError("getaddrinfo() takes no keyword arguments")
+        return _positional_getaddrinfo_arguments(*args)
+
+    def _positional_getaddrinfo_arguments(host, port, family=0, socktype=0, proto=0,
+                                          flags=0):
+        return host, port, family, socktype, proto, flags
+else:
+    def getaddrinfo_arguments(host, port, family=0, type=0, proto=0, flags=0):
+        """``getaddrinfo``'s arguments, bound as CPython binds them, as a
+        tuple; TypeError where CPython's own call would raise one."""
+        return host, port, family, type, proto, flags
