@@ -10,7 +10,11 @@ import subprocess
 import sys
 import sysconfig
 
+import pytest
+
 from netns import require_netns
+
+pytestmark = pytest.mark.slow   # each run of the demo takes some 18 s
 
 INCIDENT_ROW = re.compile(r"^  (without greenfix|greenfix\.patch\(\))\s+(\d+)/(\d+)\s+(\d+)"
                           r"\s+(\d+) ms\s+([\d.]+) s", re.M)
