@@ -330,6 +330,7 @@ def _blast_udp(server, n, name=WWW, settle=0.5, batch=10):
         s.close()
 
 
+@pytest.mark.slow
 def test_drop_fraction_is_about_right_and_deterministic(zone):
     n, fraction, seed = 200, 0.3, 12345
     zone.set_behavior('drop_fraction', name=WWW, fraction=fraction, seed=seed)

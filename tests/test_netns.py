@@ -83,6 +83,7 @@ def test_nsswitch_dns_only_ignores_hosts_file():
 
 
 @needs_netns
+@pytest.mark.slow
 def test_dropped_query_gives_eai_again_after_timeout():
     r = run('''
         server.set_behavior('drop')
@@ -95,6 +96,7 @@ def test_dropped_query_gives_eai_again_after_timeout():
 
 
 @needs_netns
+@pytest.mark.slow
 def test_libc_error_mapping():
     """What glibc makes of each kind of failure (measured, not assumed)."""
     r = run('''
@@ -139,6 +141,7 @@ def test_truncated_udp_reply_makes_libc_retry_over_tcp():
 
 
 @needs_netns
+@pytest.mark.slow
 def test_second_nameserver_answers_when_first_drops():
     r = run('''
         second = DNSServer(host='127.0.0.2', port=53).start()

@@ -41,9 +41,9 @@ RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 FAST_METHODS = ("sendto", "connect_tcp")
 
 
-def method_params(methods):
-    """``methods`` as test parameters, those not in FAST_METHODS marked slow."""
-    return [method if method in FAST_METHODS else pytest.param(method, marks=pytest.mark.slow)
+def method_params(methods, fast=FAST_METHODS):
+    """``methods`` as test parameters, those not in ``fast`` marked slow."""
+    return [method if method in fast else pytest.param(method, marks=pytest.mark.slow)
             for method in methods]
 
 
@@ -84,7 +84,7 @@ def test_answered_dns_delivers(method):
     assert result["net_gap"] < MAX_GAP, result
 
 
-@pytest.mark.parametrize("method", method_params(NETNS_METHODS))
+@pytest.mark.parametrize("method", method_params(NETNS_METHODS, fast=("sendto",)))
 def test_netns_freeze_without_greenfix_none_with_it(method):
     """Through /etc/resolv.conf, libc and greenfix see the same dropped DNS.
 

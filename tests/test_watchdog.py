@@ -94,6 +94,7 @@ def test_report_arrives_while_time_sleep_blocks(framework):
     assert 0.2 < stats["worst"] < 0.5 and stats["worst_where"].startswith("block ("), stats
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_stderr_gets_the_report_when_no_handler_can(framework):
     result, err = run_child(framework, "stderr_only")
@@ -101,6 +102,7 @@ def test_stderr_gets_the_report_when_no_handler_can(framework):
     assert "original_time.sleep(0.3)" in err and "in total" in err, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_green_lock_held_by_the_blocked_greenlet_does_not_deadlock(framework):
     """The blocked greenlet holds the green lock of a handler of the
@@ -113,6 +115,7 @@ def test_green_lock_held_by_the_blocked_greenlet_does_not_deadlock(framework):
     assert "so far" in err, err   # stderr had it while the block lasted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_stop_leaves_no_thread(framework):
     result, _ = run_child(framework, "threads")
@@ -120,6 +123,7 @@ def test_stop_leaves_no_thread(framework):
     assert result["after"] == result["before"] and not result["is_running"], result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", ALL_HUBS)
 def test_no_block_context_manager(framework):
     result, _ = run_child(framework, "no_block")
@@ -129,6 +133,7 @@ def test_no_block_context_manager(framework):
     assert result["green"] == "passed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_idle_hub_reports_nothing(framework):
     result, _ = run_child(framework, "idle")
@@ -136,6 +141,7 @@ def test_idle_hub_reports_nothing(framework):
     assert result["native"] == [] and result["green"] == [], result
 
 
+@pytest.mark.slow
 def test_watchdog_without_monkey_patching():
     """eventlet imported, not monkey-patched: the hub runs only when the code
     yields; a plain time.sleep blocks it and is reported."""
@@ -144,6 +150,7 @@ def test_watchdog_without_monkey_patching():
     assert early["at"] < result["returned"] - 0.1, result
 
 
+@pytest.mark.slow
 def test_environment_variable_starts_it_at_patch():
     result, _ = run_child("eventlet", "environment", {"GREENFIX_WATCHDOG": "0.05"})
     assert result["patched"] and result["running"], result
@@ -156,6 +163,7 @@ def test_environment_variable_starts_it_at_patch():
 RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_report_arrives_while_sendto_resolves_a_blackholed_name(framework):
     """The original report's freeze, unpatched: libc waits for a DNS answer
@@ -235,6 +243,7 @@ def test_plugin_fails_the_blocking_test_only(tester, framework):
     assert "original_sleep(0.3)" in out, out   # the blocking stack
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_plugin_is_inert_unless_asked(tester, framework):
     sample_suite(tester, framework)
@@ -243,6 +252,7 @@ def test_plugin_is_inert_unless_asked(tester, framework):
     assert "greenfix watchdog" not in out, out
 
 
+@pytest.mark.slow
 def test_plugin_imports_no_framework(tester):
     tester.makepyfile(test_plain="""
 import sys
@@ -255,6 +265,7 @@ def test_nothing_imported():
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_plugin_marker_and_ini(tester):
     sample_suite(tester, "eventlet", SAMPLE + """
 import pytest
@@ -286,6 +297,7 @@ def test_numeric_address():
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(sys, "addaudithook"), reason="strict mode needs Python 3.8+")
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_plugin_strict_mode(tester, framework):
@@ -301,6 +313,7 @@ def test_plugin_strict_mode(tester, framework):
 
 # -- the stub ----------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.version_info < (3,), reason="the stub is Python 3 syntax")
 def test_stub_names_are_the_public_api():
     import ast
@@ -316,6 +329,7 @@ def test_stub_names_are_the_public_api():
     assert names - set(["_Stderr"]) == set(watchdog.__all__)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.version_info < (3, 8), reason="mypy runs on Python 3.8+")
 def test_mypy_accepts_good_watchdog_use_and_rejects_bad(tmp_path):
     mypy = pytest.importorskip("mypy.api")
