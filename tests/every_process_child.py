@@ -67,7 +67,9 @@ def start_dns():
     return server
 
 
-def listener():
+def serve_forever(serve):
+    """A TCP server on loopback whose green threads run ``serve(conn)`` for
+    each connection; its port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(50)
@@ -75,9 +77,14 @@ def listener():
     def accept_forever():
         while True:
             conn, _ = sock.accept()
-            eventlet.spawn_n(conn.close)
+            eventlet.spawn_n(serve, conn)
     eventlet.spawn_n(accept_forever)
     return sock.getsockname()[1]
+
+
+def listener():
+    """A server that takes connections and closes them."""
+    return serve_forever(lambda conn: conn.close())
 
 
 # ------------------------------------------------------------------ threads
@@ -195,10 +202,7 @@ def scene_fork(server, backend):
 # ------------------------------------------------------------------ dark
 
 def smtp_greeter():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(10)
-
+    """Enough of SMTP for smtplib's connect and QUIT."""
     def serve(conn):
         conn.sendall(b"220 test ESMTP\r\n")
         reader = conn.makefile("rb")
@@ -208,13 +212,7 @@ def smtp_greeter():
                 break
             conn.sendall(b"250 ok\r\n")
         conn.close()
-
-    def accept_forever():
-        while True:
-            conn, _ = sock.accept()
-            eventlet.spawn_n(serve, conn)
-    eventlet.spawn_n(accept_forever)
-    return sock.getsockname()[1]
+    return serve_forever(serve)
 
 
 REPLIES = {b"PING": b"+PONG\r\n",
@@ -225,10 +223,6 @@ def resp_server():
     """A few commands of the Redis protocol: PING answers PONG, HELLO (the
     RESP3 handshake of redis-py >= 6) a map with the protocol, anything
     else OK: enough for redis-py's connect and ping."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(10)
-
     def command(reader):
         header = reader.readline()
         if not header.startswith(b"*"):
@@ -247,13 +241,7 @@ def resp_server():
                 break
             conn.sendall(REPLIES.get(words[0].upper(), b"+OK\r\n"))
         conn.close()
-
-    def accept_forever():
-        while True:
-            conn, _ = sock.accept()
-            eventlet.spawn_n(serve, conn)
-    eventlet.spawn_n(accept_forever)
-    return sock.getsockname()[1]
+    return serve_forever(serve)
 
 
 def dark_clients():

@@ -332,17 +332,14 @@ def test_stub_names_are_the_public_api():
 @pytest.mark.slow
 @pytest.mark.skipif(sys.version_info < (3, 8), reason="mypy runs on Python 3.8+")
 def test_mypy_accepts_good_watchdog_use_and_rejects_bad(tmp_path):
-    mypy = pytest.importorskip("mypy.api")
-    good = tmp_path / "good.py"
-    good.write_text(u"from greenfix import watchdog\n"
-                    u"ok: bool = watchdog.start(0.1, stderr='auto')\n"
-                    u"with watchdog.no_block(50) as dog:\n"
-                    u"    count: int = len(dog.blocks)\n")
-    bad = tmp_path / "bad.py"
-    bad.write_text(u"from greenfix import watchdog\n"
-                   u"watchdog.start(treshold=0.1)\n"
-                   u"text: str = watchdog.stop()\n")
-    out, _, status = mypy.run([str(good), "--no-incremental"])
-    assert status == 0, out
-    out, _, status = mypy.run([str(bad), "--no-incremental"])
-    assert status == 1 and out.count("error:") == 2 and "treshold" in out, out
+    import mypy_check
+    out = mypy_check.check(
+        tmp_path,
+        good=(u"from greenfix import watchdog\n"
+              u"ok: bool = watchdog.start(0.1, stderr='auto')\n"
+              u"with watchdog.no_block(50) as dog:\n"
+              u"    count: int = len(dog.blocks)\n"),
+        bad=(u"from greenfix import watchdog\n"
+             u"watchdog.start(treshold=0.1)\n"
+             u"text: str = watchdog.stop()\n"))
+    assert out.count("error:") == 2 and "treshold" in out, out
