@@ -67,11 +67,6 @@ def _ssl_refuses(name):
     return refuses
 
 
-def is_monkey_patched():
-    from greenfix.frameworks import eventlet as green
-    return green.is_monkey_patched()
-
-
 def _bind(translate):
     """``GreenSocket.bind``: eventlet's ``__init__`` stores ``fd.bind`` on
     each instance, which would hide a class method; the descriptor hands
@@ -157,7 +152,8 @@ def _green_ssl_socket():
 
 
 def warn_if_not_monkey_patched():
-    if not is_monkey_patched():
+    from greenfix.frameworks import eventlet as green
+    if not green.is_monkey_patched():
         warnings.warn(
             "greenfix.patch() was called before eventlet.monkey_patch(): "
             "greenfix wraps eventlet's green sockets, so socket.socket is "
