@@ -9,10 +9,8 @@ GELF 12201), copies the recipe's directory from docs/recipes/ into the
 current (temporary) directory, runs its commands as docs/recipes.rst shows
 them (:data:`COMMANDS`), and emits one report: what the recipe's program
 answered, the datagrams that arrived, and how many DNS queries for the log
-host reached the server.
+host reached the server.  Python 3 only, like the ``recipes`` tox env.
 """
-
-from __future__ import print_function
 
 import json
 import os
@@ -25,10 +23,7 @@ import threading
 import time
 import zlib
 
-try:
-    from urllib.request import urlopen
-except ImportError:  # Python 2
-    from urllib2 import urlopen
+from urllib.request import urlopen
 
 import netns
 from dnsserver import DNSServer

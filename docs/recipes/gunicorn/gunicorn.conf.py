@@ -1,10 +1,9 @@
 # gunicorn.conf.py: turn greenfix on in every worker.
 #
-# gunicorn's eventlet and gevent workers monkey-patch inside the worker
-# (gevent in Worker.init_process(); eventlet when its worker module is
-# imported), and post_fork runs before gevent's patch_all().  post_worker_init
-# runs in each worker after monkey-patching and after the app is loaded, for
-# both worker classes.
+# gunicorn's gevent worker monkey-patches in each worker, after post_fork has
+# run; its eventlet worker when its module is imported, in the master.
+# post_worker_init runs in each worker after both (and after the app is
+# loaded), for either worker class.
 bind = "127.0.0.1:8000"
 workers = 2
 
