@@ -49,3 +49,18 @@ else:
         """``getaddrinfo``'s arguments, bound as CPython binds them, as a
         tuple; TypeError where CPython's own call would raise one."""
         return host, port, family, type, proto, flags
+
+if PY2:
+    def installed(module_name):
+        """Whether a top-level module can be imported, without importing it."""
+        import imp
+        try:
+            imp.find_module(module_name)
+        except ImportError:
+            return False
+        return True
+else:
+    def installed(module_name):
+        """Whether a top-level module can be imported, without importing it."""
+        import importlib.util
+        return importlib.util.find_spec(module_name) is not None

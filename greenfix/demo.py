@@ -9,6 +9,7 @@ whole process for the resolver's timeout and is lost; with greenfix the
 records keep flowing to the address the cache still holds (served stale,
 RFC 8767) while refreshes fail in the background.
 
+Both scenes run under each green framework installed (eventlet, gevent).
 Each run is a fresh interpreter (``python -m greenfix demo --case JSON``)
 next to a tiny DNS responder on loopback.  Without greenfix the lookup
 happens in libc, which reads /etc/resolv.conf: those runs need private mount
@@ -58,8 +59,12 @@ clock = getattr(time, "monotonic", time.time)
 def run_case(case):
     """Body of one run, in its own interpreter; prints JSON lines (events,
     then the result last)."""
-    import eventlet
-    eventlet.monkey_patch()
+    if case["framework"] == "gevent":
+        from gevent import monkey
+        monkey.patch_all()
+    else:
+        import eventlet
+        eventlet.monkey_patch()
 
     responder = _Responder(case["dns"], 53 if case["netns"] else 0)
     if case["greenfix"]:
@@ -80,27 +85,30 @@ def _emit(obj):
     sys.stdout.flush()
 
 
+def _green():
+    """greenfix's module for the framework that monkey-patched this run."""
+    from greenfix import frameworks
+    return frameworks.load(frameworks.detect())
+
+
 class _Heartbeat(object):
     """A green thread ticking every millisecond; ``worst()`` is the longest
     the hub went without running it."""
 
     def __init__(self):
-        import eventlet
         self.ticks = [clock()]
         self._running = True
-        self._thread = eventlet.spawn(self._beat)
+        _green().spawn(self._beat)
 
     def _beat(self):
-        import eventlet
+        sleep = _green().sleep
         while self._running:
             self.ticks.append(clock())
-            eventlet.sleep(0.001)
+            sleep(0.001)
 
     def stop(self):
-        import eventlet
-        eventlet.sleep(0.005)
+        _green().sleep(0.005)
         self._running = False
-        self._thread.wait()
 
     def worst(self, since):
         """The longest gap between ``since`` and the last tick."""
@@ -110,9 +118,8 @@ class _Heartbeat(object):
 
 def _receiver():
     """A plain (unpatched) UDP socket on loopback standing for the collector."""
-    from eventlet import patcher
-    raw = patcher.original("socket")
-    receiver = raw.socket(raw.AF_INET, raw.SOCK_DGRAM)
+    import _socket
+    receiver = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
     receiver.bind(("127.0.0.1", 0))
     return receiver
 
@@ -136,8 +143,7 @@ def _one_sendto():
     receiver = _receiver()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     heartbeat = _Heartbeat()
-    import eventlet
-    eventlet.sleep(0.05)
+    _green().sleep(0.05)
     start = clock()
     try:
         sock.sendto(b"<14>hello from the demo", (NAME, receiver.getsockname()[1]))
@@ -172,7 +178,7 @@ def _incident(responder):
     """Scene 2: a record every INTERVAL; DNS goes dark after BRIGHT s."""
     import logging
 
-    import eventlet
+    sleep = _green().sleep
     receiver = _receiver()
     handler = _syslog_handler(receiver.getsockname()[1])
     logger = logging.getLogger("greenfix.demo")
@@ -183,7 +189,7 @@ def _incident(responder):
     due = int(round((BRIGHT + DARK) / INTERVAL))
     attempted = 0
     while attempted < due and clock() - start < BRIGHT + DARK:
-        eventlet.sleep(max(0.0, start + attempted * INTERVAL - clock()))
+        sleep(max(0.0, start + attempted * INTERVAL - clock()))
         if not responder.dark.is_set() and clock() - start >= BRIGHT:
             responder.dark.set()
             _emit({"event": "dark", "t": clock() - start})
@@ -197,27 +203,42 @@ def _incident(responder):
             "took": clock() - start}
 
 
+class _Flag(object):
+    """Set once, read by the responder's native thread (a plain attribute:
+    no lock of a patched ``threading`` module)."""
+
+    def __init__(self):
+        self._set = False
+
+    def set(self):
+        self._set = True
+
+    def is_set(self):
+        return self._set
+
+
 class _Responder(object):
     """A DNS responder in a native thread: answers A queries for NAME with
     127.0.0.1 (TTL 1 s) until ``dark`` is set, then drops every query.
     Built on dnspython's message API."""
 
     def __init__(self, mode, port):
-        from eventlet import patcher
-        raw = patcher.original("socket")
-        self.dark = patcher.original("threading").Event()
-        if mode == "drop":
-            self.dark.set()
-        self._sock = raw.socket(raw.AF_INET, raw.SOCK_DGRAM)
-        self._sock.bind(("127.0.0.1", port))
-        self.port = self._sock.getsockname()[1]
-        thread = patcher.original("threading").Thread(target=self._serve)
-        thread.daemon = True
-        thread.start()
-
-    def _serve(self):
+        import _socket
+        # imported here, not in the thread: under gevent an import in a
+        # native thread can wait on the import lock of a (green) greenlet
         import dns.message
         import dns.rrset
+        self._dns = dns
+        self.dark = _Flag()
+        if mode == "drop":
+            self.dark.set()
+        self._sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", port))
+        self.port = self._sock.getsockname()[1]
+        _green().original_thread().start_new_thread(self._serve, ())
+
+    def _serve(self):
+        dns = self._dns
         while True:
             wire, peer = self._sock.recvfrom(4096)
             if self.dark.is_set():
@@ -353,14 +374,14 @@ class _Progress(object):
             sys.stdout.flush()
 
 
-def _case(scene, patched, dns, namespaces):
-    return {"scene": scene, "greenfix": patched, "dns": dns,
+def _case(scene, patched, dns, namespaces, framework):
+    return {"scene": scene, "greenfix": patched, "dns": dns, "framework": framework,
             "netns": namespaces.prefix is not None, "files": namespaces.files}
 
 
-def _scene_sendto(namespaces):
+def _scene_sendto(namespaces, framework):
     """Scene 1's table; returns whether greenfix did what it should."""
-    print("Scene 1: sock.sendto(record, (%r, port)), once" % NAME)
+    print("Scene 1 (%s): sock.sendto(record, (%r, port)), once" % (framework, NAME))
     row = "  %-30s %14s %10s %10s  %s"
     print(row % ("case", "hub frozen for", "call took", "delivered", "outcome"))
     ok = True
@@ -368,7 +389,7 @@ def _scene_sendto(namespaces):
         if not patched and namespaces.prefix is None:
             print(row % (label, "-", "-", "-", "not shown: no private namespaces (see below)"))
             continue
-        result = _spawn(_case("sendto", patched, dns, namespaces), namespaces)
+        result = _spawn(_case("sendto", patched, dns, namespaces, framework), namespaces)
         print(row % (label, "%.0f ms" % (result["gap"] * 1000), "%.2f s" % result["took"],
                      "yes" if result["delivered"] else "no", result["outcome"]))
         if patched:
@@ -376,11 +397,11 @@ def _scene_sendto(namespaces):
     return ok
 
 
-def _scene_incident(namespaces):
+def _scene_incident(namespaces, framework):
     """Scene 2's table; returns whether greenfix did what it should."""
-    print("\nScene 2, the incident: SysLogHandler over UDP to %r, a record every %d ms;"
-          "\n  DNS answers for %.1f s, then drops every query for %.1f s"
-          % (NAME, INTERVAL * 1000, BRIGHT, DARK))
+    print("\nScene 2 (%s), the incident: SysLogHandler over UDP to %r, a record every"
+          " %d ms;\n  DNS answers for %.1f s, then drops every query for %.1f s"
+          % (framework, NAME, INTERVAL * 1000, BRIGHT, DARK))
     row = "  %-18s %10s %5s %14s %9s  %s"
     print(row % ("case", "delivered", "lost", "hub frozen for", "run took", ""))
     ok = True
@@ -389,7 +410,8 @@ def _scene_incident(namespaces):
             print(row % (label, "-", "-", "-", "-", "not shown: no private namespaces (see below)"))
             continue
         progress = _Progress(label)
-        result = _spawn(_case("incident", patched, "answer", namespaces), namespaces, progress)
+        result = _spawn(_case("incident", patched, "answer", namespaces, framework),
+                        namespaces, progress)
         progress.clear()
         due, delivered = result["due"], result["delivered"]
         if delivered == due:
@@ -420,6 +442,15 @@ def _conclude(namespaces):
           "\nkeep going to the address DNS gave last while it is dark.")
 
 
+def _frameworks():
+    """The green frameworks installed here (each scene runs under each)."""
+    from greenfix.compat import installed
+    found = [name for name in ("eventlet", "gevent") if installed(name)]
+    if not found:
+        raise SystemExit("greenfix demo needs eventlet or gevent installed")
+    return found
+
+
 def main():
     """Run both scenes and print their tables; returns the exit status."""
     folder = tempfile.mkdtemp(prefix="greenfix-demo-")
@@ -428,8 +459,12 @@ def main():
         print("greenfix demo: a green heartbeat ticks every 1 ms while records are sent")
         print("resolver budget: 1 try x %d s; DNS on loopback only; libc runs: %s\n"
               % (TIMEOUT, namespaces.how or "not shown (no private namespaces)"))
-        ok = _scene_sendto(namespaces)
-        ok = _scene_incident(namespaces) and ok
+        ok = True
+        for framework in _frameworks():
+            print("== under %s ==" % framework)
+            ok = _scene_sendto(namespaces, framework) and ok
+            ok = _scene_incident(namespaces, framework) and ok
+            print()
         _conclude(namespaces)
         return 0 if ok else 1
     finally:
