@@ -1,0 +1,193 @@
+"""``greenfix doctor``: its figures against glibc's budget (REFERENCE.md's
+and a measurement in the namespace harness), its findings against a known
+resolv.conf / hosts file / nsswitch.conf, its exit codes, and the report
+inside eventlet- and gevent-monkey-patched processes."""
+
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import children
+import netns
+from greenfix import doctor
+from greenfix.resolvers import resolvconf
+
+needs_netns = pytest.mark.usefixtures("netns_required")
+
+
+def conf_of(text, **environ):
+    return resolvconf.parse(text, environ)
+
+
+# -- the budget, as a pure function ----------------------------------------
+
+def test_budget_of_the_original_report():
+    # REFERENCE.md: 2 nameservers x 2 attempts x 5 s x 2 = 40 s; the second
+    # query is the search domain's, after the name as it is.
+    conf = conf_of("nameserver 192.0.2.1\nnameserver 192.0.2.2\nsearch corp.test\n")
+    cost = doctor.lost_lookup(conf, b"elk.example.com")
+    assert cost["queries"] == ["elk.example.com", "elk.example.com.corp.test"]
+    assert (cost["seconds_per_query"], cost["seconds"], cost["one_lost_reply"]) == (20, 40, 5)
+
+
+def test_budget_of_glibc_defaults_and_of_the_measured_table():
+    assert doctor.lost_lookup(conf_of("nameserver 192.0.2.1\n"), b"a.example.")["seconds"] == 10
+    measured = conf_of("nameserver 192.0.2.1\noptions timeout:1 attempts:2\n")
+    assert doctor.lost_lookup(measured, b"a.example.")["seconds"] == 2
+
+
+def test_budget_follows_send_dg_waits_and_the_environment():
+    # server i > 0 waits (timeout << i) / count: 5 + 10/3 + 20/3 -> 5 + 3 + 6
+    three = "nameserver 192.0.2.1\nnameserver 192.0.2.2\nnameserver 192.0.2.3\n"
+    assert doctor.lost_lookup(conf_of(three), b"x.")["seconds_per_query"] == 28
+    overridden = conf_of(three + "search a.test\n", RES_OPTIONS="attempts:1 ndots:2 rotate",
+                         LOCALDOMAIN="l1.test l2.test")
+    cost = doctor.lost_lookup(overridden, b"x.y")
+    assert cost["queries"] == ["x.y.l1.test", "x.y"]
+    assert (cost["seconds"], cost["one_lost_reply"]) == (28, 6)
+
+
+def test_use_vc_is_not_costed():
+    conf = conf_of("nameserver 192.0.2.1\noptions use-vc\n")
+    assert doctor.lost_lookup(conf, b"x.")["seconds"] is None
+
+
+# -- the budget against libc, every reply dropped ----------------------------
+
+MEASURE = textwrap.dedent("""
+    import json, os, socket, subprocess, sys, time
+    import netns
+    from dnsserver import DNSServer
+    servers = [DNSServer(host="127.0.0.%d" % i, port=53).start() for i in (1, 2, 3)]
+    for server in servers:
+        server.set_behavior("drop")
+    CHILD = '''
+    import json, socket, sys, time
+    from greenfix import doctor
+    from greenfix.resolvers import resolvconf
+    conf = resolvconf.parse(open("/etc/resolv.conf").read())
+    cost = doctor.lost_lookup(conf, sys.argv[1].encode())
+    start = time.time()
+    try:
+        socket.getaddrinfo(sys.argv[1], None, int(sys.argv[2]))
+    except socket.gaierror:
+        pass
+    cost["measured"] = time.time() - start
+    print(json.dumps(cost))
+    '''
+    for name, family, environ in json.loads(sys.argv[1]):
+        for server in servers:
+            server.clear_log()
+        out = subprocess.check_output([sys.executable, "-c", CHILD, name, str(family)],
+                                      env=dict(os.environ, **environ))
+        cost = json.loads(out.decode())
+        cost["seen"] = [query.name for query in servers[0].queries]
+        netns.emit(cost)
+""")
+
+
+def collapse(names):
+    return [name for i, name in enumerate(names) if i == 0 or names[i - 1] != name]
+
+
+@needs_netns
+@pytest.mark.parametrize("resolv_conf, cases", [
+    ("nameserver 127.0.0.1\nsearch s1.test s2.test\noptions timeout:1 attempts:2\n",
+     [("lost.example.test", 2, {}), ("lost.example.test.", 0, {}),
+      ("lost", 0, {"RES_OPTIONS": "attempts:1", "LOCALDOMAIN": "l1.test"})]),
+    ("nameserver 127.0.0.1\nnameserver 127.0.0.2\nnameserver 127.0.0.3\n"
+     "options timeout:2 attempts:1\n",
+     [("lost.example.test.", 2, {}), ("a.b.c", 0, {"RES_OPTIONS": "ndots:4 single-request",
+                                                   "LOCALDOMAIN": "l1.test"})]),
+], ids=["one-server-search", "three-servers"])
+def test_budget_matches_libc_when_dns_is_dark(resolv_conf, cases):
+    result = netns.run_in_netns(MEASURE, resolv_conf, args=[json.dumps(cases)], timeout=120)
+    result.check()
+    costs = result.reports()
+    assert len(costs) == len(cases), result.describe()
+    for cost in costs:
+        # what the first server saw is what the doctor planned, in order
+        # (without rotate every query starts there; each try, and A and
+        # AAAA, repeat a name)
+        assert collapse(cost["seen"]) == [name.rstrip(".") for name in cost["queries"]], cost
+        assert cost["seconds"] - 0.1 <= cost["measured"] <= cost["seconds"] * 1.1 + 0.5, cost
+
+
+# -- the report's findings against a known machine ---------------------------
+
+RESOLV_CONF = ("nameserver 127.0.0.1\nnameserver 127.0.0.2\nsearch s1.test s2.test\n"
+               "options ndots:2 timeout:3 attempts:4 rotate\n")
+HOSTS = ("127.0.0.1 localhost\n::1 localhost ip6-localhost\n# 10.0.0.9 commented.test\n"
+         "10.0.0.1 one.test one\n127.1 not-read.test\nfe80::1%lo scoped.test\n"
+         "10.0.0.2 two.test\n")
+DOCTOR = textwrap.dedent("""
+    import json, os, subprocess, sys
+    import netns
+    for environ in json.loads(sys.argv[1]):
+        proc = subprocess.Popen([sys.executable, "-m", "greenfix", "doctor", "--json"],
+                                stdout=subprocess.PIPE, env=dict(os.environ, **environ))
+        out = proc.communicate()[0]
+        netns.emit({"returncode": proc.returncode, "report": json.loads(out.decode())})
+""")
+
+
+def doctor_in_netns(environs, nsswitch="hosts: files dns\n"):
+    result = netns.run_in_netns(DOCTOR, RESOLV_CONF, hosts_text=HOSTS, nsswitch_text=nsswitch,
+                                args=[json.dumps(environs)],
+                                env={"RES_OPTIONS": None, "LOCALDOMAIN": None,
+                                     "GREENFIX_RESOLVER": None, "EVENTLET_NO_GREENDNS": None})
+    result.check()
+    return result.reports()
+
+
+@needs_netns
+def test_findings_match_the_files_and_the_environment():
+    plain, overridden = doctor_in_netns(
+        [{}, {"RES_OPTIONS": "timeout:1 attempts:1 ndots:1", "LOCALDOMAIN": "l1.test"}])
+    assert plain["returncode"] == overridden["returncode"] == 0
+    conf = plain["report"]["resolv_conf"]
+    assert (conf["nameservers"], conf["search"]) == (["127.0.0.1", "127.0.0.2"],
+                                                     ["s1.test", "s2.test"])
+    assert (conf["ndots"], conf["timeout"], conf["attempts"], conf["rotate"]) == (2, 3, 4, True)
+    # 4 attempts x (3 s + (3 << 1) / 2 s), for the name as it is and s1.test
+    assert conf["lost_lookup"]["seconds"] == 48
+    assert "cost 3 s per lookup" in plain["report"]["advice"][0]
+    assert "48 s" in plain["report"]["advice"][0]
+    conf = overridden["report"]["resolv_conf"]
+    assert (conf["search"], conf["ndots"], conf["timeout"], conf["attempts"]) == (
+        ["l1.test"], 1, 1, 1)
+    assert conf["environment"] == {"RES_OPTIONS": "timeout:1 attempts:1 ndots:1",
+                                   "LOCALDOMAIN": "l1.test"}
+    assert conf["lost_lookup"]["queries"] == ["logs.example.com", "logs.example.com.l1.test"]
+    assert conf["lost_lookup"]["seconds"] == 4
+    hosts = plain["report"]["hosts"]
+    assert (hosts["entries"], hosts["names"]) == (4, 5)
+    assert "4 entries" in plain["report"]["advice"][-1]
+
+
+@needs_netns
+@pytest.mark.parametrize("nsswitch, kind, reason, no_dns", [
+    ("hosts: files dns\n", "auto", None, False),
+    ("hosts: files mdns4_minimal [NOTFOUND=return] dns\n", "auto", "nsswitch.conf", False),
+    ("hosts: files\n", "auto", None, True),
+    ("# no hosts line\n", "auto", "nsswitch.conf", False),
+])
+def test_nsswitch_variants_and_the_backend(nsswitch, kind, reason, no_dns):
+    (outcome,) = doctor_in_netns([{}], nsswitch)
+    report = outcome["report"]
+    backend = report["backend"]
+    assert backend["kind"] == kind
+    if reason is None:
+        assert backend["libc_reason"] is None
+    else:
+        assert reason in backend["libc_reason"]
+        assert any(backend["libc_reason"] in text for text in report["advice"])
+    assert any("no dns source" in text for text in report["advice"]) == no_dns
+    (with_switch,) = doctor_in_netns([{"EVENTLET_NO_GREENDNS": "yes"}], nsswitch)
+    assert with_switch["report"]["backend"]["kind"] == "threadpool"
+    assert with_switch["returncode"] == 0
