@@ -252,22 +252,16 @@ def _timed(function, *args):
 
 def _lookup_pool():
     """A lookup pool for the thread-pool backend: the framework's where one
-    monkey-patched this process, else one waiting with time.sleep; None
-    where neither fits."""
+    monkey-patched this process, else one waiting with time.sleep."""
     from greenfix import frameworks
     name = frameworks.detect()
-    if name is not None and name in sys.modules and frameworks.load(name).is_monkey_patched():
-        return getattr(frameworks.load(name), "make_pool", lambda threads: None)(2)
-    import threading
-    import time
-    from greenfix.pool import LookupPool
-    return LookupPool(2, time.sleep, threading, _get_ident())
-
-
-def _get_ident():
-    from greenfix.compat import THREAD_MODULE
+    if name is not None and frameworks.load(name).is_monkey_patched():
+        return frameworks.load(name).make_pool(2)
     import importlib
-    return importlib.import_module(THREAD_MODULE).get_ident
+    import time
+    from greenfix.compat import THREAD_MODULE
+    from greenfix.pool import LookupPool
+    return LookupPool(2, time.sleep, importlib.import_module(THREAD_MODULE))
 
 
 def _backends(options):
@@ -281,10 +275,7 @@ def _backends(options):
     except greendns.Unavailable as exc:
         rows.append(("greendns", "unavailable: %s" % (exc,)))
     pool = _lookup_pool()
-    if pool is None:
-        rows.append(("threadpool", "no lookup pool for this framework yet"))
-    else:
-        rows.append(("threadpool", ThreadPoolResolver(pool).resolve))
+    rows.append(("threadpool", ThreadPoolResolver(pool).resolve))
     return rows, pool
 
 
@@ -311,8 +302,7 @@ def resolve_side_by_side(name, options):
                 results.append({"family": family_name, "backend": backend,
                                 "answer": answer, "seconds": seconds})
     finally:
-        if pool is not None:
-            pool.close()
+        pool.close()
     return results
 
 

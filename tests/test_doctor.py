@@ -191,3 +191,102 @@ def test_nsswitch_variants_and_the_backend(nsswitch, kind, reason, no_dns):
     (with_switch,) = doctor_in_netns([{"EVENTLET_NO_GREENDNS": "yes"}], nsswitch)
     assert with_switch["report"]["backend"]["kind"] == "threadpool"
     assert with_switch["returncode"] == 0
+
+
+# -- exit codes, imports, patched processes ----------------------------------
+
+def run_doctor(args, extra_env=None):
+    proc = children.popen(["-m", "greenfix", "doctor"] + args, extra_env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate()
+    return proc.returncode, out.decode("utf-8"), err.decode("utf-8")
+
+
+def test_exit_code_0_and_json_and_text():
+    code, out, err = run_doctor(["--json"])
+    report = json.loads(out)
+    assert (code, report["problems"]) == (0, []), err
+    code, text, err = run_doctor([])
+    assert code == 0, err
+    assert text.splitlines()[0].startswith("versions: python %s" % report["versions"]["python"])
+    assert "advice: " + report["advice"][0] in text
+
+
+def test_exit_code_1_for_a_refused_resolver_variable():
+    code, out, err = run_doctor(["--json"], {"GREENFIX_RESOLVER": "bogus"})
+    problems = json.loads(out)["problems"]
+    assert code == 1 and len(problems) == 1 and "GREENFIX_RESOLVER" in problems[0], out
+    code, out, err = run_doctor([], {"GREENFIX_RESOLVER": "bogus"})
+    assert code == 1 and "BROKEN: " in out
+
+
+def test_exit_code_1_when_dnspython_cannot_be_imported(tmp_path):
+    (tmp_path / "dns").mkdir()
+    (tmp_path / "dns" / "__init__.py").write_text(u"raise ImportError('broken extra')\n")
+    path = os.pathsep.join([str(tmp_path), children.child_env()["PYTHONPATH"]])
+    code, out, err = run_doctor(["--json"], {"PYTHONPATH": path, "EVENTLET_NO_GREENDNS": None})
+    report = json.loads(out)
+    assert code == 1 and "broken extra" in report["problems"][0], out
+    assert report["backend"]["kind"] == "threadpool"
+    # switched off on purpose: nothing is broken
+    code, out, err = run_doctor(["--json"], {"PYTHONPATH": path, "EVENTLET_NO_GREENDNS": "yes"})
+    assert code == 0, out
+
+
+def test_read_file_tells_missing_from_unreadable(tmp_path):
+    assert doctor.read_file(str(tmp_path / "missing")) == ("", None)
+    text, error = doctor.read_file(str(tmp_path))   # a directory: EISDIR
+    assert text == "" and error.startswith(str(tmp_path))
+    report = {"resolv_conf": {"error": error}, "nsswitch": {"error": None},
+              "hosts": {"error": None}, "options_error": None,
+              "backend": {"error": None, "greendns_unavailable": None}}
+    assert doctor.problems(report) == [error]
+
+
+def test_the_cli_imports_no_framework():
+    code = ("import sys\nfrom greenfix import cli\nrc = cli.main(['doctor', '--resolve', "
+            "'localhost'])\nprint(rc, sorted(set(sys.modules) & {'eventlet', 'gevent'}))\n")
+    out = children.check_output(["-c", code]).decode("utf-8")
+    assert out.strip().splitlines()[-1] == "0 []", out
+
+
+def require(framework):
+    if framework != "gevent" or pkgutil.find_loader("gevent") is not None:
+        return
+    if os.environ.get("GREENFIX_EXPECT_GEVENT") == "1":
+        pytest.fail("tox.ini installs gevent in this env, but it is missing")
+    pytest.skip("gevent is not installed in this tox env")
+
+
+MONKEY = {"eventlet": "import eventlet; eventlet.monkey_patch()",
+          "gevent": "from gevent import monkey; monkey.patch_all()"}
+INSIDE = textwrap.dedent("""
+    import json, warnings
+    warnings.simplefilter("ignore")
+    %s
+    import greenfix
+    from greenfix import doctor
+    before = doctor.report()
+    greenfix.patch()
+    after = doctor.report(resolve="localhost")
+    print(json.dumps([before, after]))
+""")
+
+
+@pytest.mark.parametrize("framework", ["eventlet", "gevent"])
+def test_report_inside_a_monkey_patched_process(framework):
+    require(framework)
+    out = children.check_output(["-c", INSIDE % MONKEY[framework]])
+    before, after = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+    for report in (before, after):
+        assert report["framework"]["detected"] == framework
+        assert report["framework"]["monkey_patched"][framework] is True
+        assert report["problems"] == []
+    assert (before["framework"]["greenfix_patched"], after["framework"]["greenfix_patched"]) \
+        == (False, True)
+    assert "greenfix is not active" in " ".join(before["advice"])
+    assert "greenfix is active" in " ".join(after["advice"])
+    rows = dict(((row["family"], row["backend"]), row["answer"])
+                for row in after["resolve"]["results"])
+    assert rows[("AF_INET", "libc")] == "127.0.0.1"
+    assert rows[("AF_INET", "greendns")] == rows[("AF_INET", "threadpool")] == "127.0.0.1"
