@@ -106,14 +106,23 @@ def _version_from_sys_path(name):
 
 
 def glibc_version():
+    """The running glibc's version: confstr(), else gnu_get_libc_version()
+    (Python 2 lacks the confstr name), else what platform.libc_ver() reads
+    from the executable (the newest symbol version it links: a lower bound)."""
     try:
         text = os.confstr("CS_GNU_LIBC_VERSION")  # "glibc 2.36"
     except (AttributeError, ValueError, OSError):
         text = None
     if text:
         return text.split()[-1]
-    library, version = platform.libc_ver()
-    return version if library == "glibc" and version else None
+    try:
+        import ctypes
+        function = ctypes.CDLL(None).gnu_get_libc_version
+        function.restype = ctypes.c_char_p
+        return function().decode("ascii")
+    except (OSError, AttributeError):
+        library, version = platform.libc_ver()
+        return version if library == "glibc" and version else None
 
 
 def versions():
@@ -396,7 +405,7 @@ def _cost_advice(result):
         return ["resolv.conf says use-vc (DNS over TCP): greenfix does not estimate "
                 "its worst case; greenfix.patch() keeps it off the hub all the same"]
     found = ["your resolv.conf makes a lost DNS reply cost %s s per lookup, and a DNS "
-             "server that answers nothing %s s for a name like %r (%d %s x %s s); "
+             "server that answers nothing %s s for a name like '%s' (%d %s x %s s); "
              "unpatched, the hub and every green thread wait that long: "
              "greenfix.patch() keeps that off the hub"
              % (_seconds(cost["one_lost_reply"]), _seconds(cost["seconds"]), cost["name"],

@@ -3,6 +3,7 @@ and a measurement in the namespace harness), its findings against a known
 resolv.conf / hosts file / nsswitch.conf, its exit codes, and the report
 inside eventlet- and gevent-monkey-patched processes."""
 
+import ctypes
 import json
 import os
 import pkgutil
@@ -233,6 +234,12 @@ def test_exit_code_1_when_dnspython_cannot_be_imported(tmp_path):
     assert code == 0, out
 
 
+def test_glibc_version_is_the_running_one():
+    libc = ctypes.CDLL(None).gnu_get_libc_version
+    libc.restype = ctypes.c_char_p
+    assert doctor.glibc_version() == libc().decode("ascii")
+
+
 def test_read_file_tells_missing_from_unreadable(tmp_path):
     assert doctor.read_file(str(tmp_path / "missing")) == ("", None)
     text, error = doctor.read_file(str(tmp_path))   # a directory: EISDIR
@@ -245,7 +252,8 @@ def test_read_file_tells_missing_from_unreadable(tmp_path):
 
 def test_the_cli_imports_no_framework():
     code = ("import sys\nfrom greenfix import cli\nrc = cli.main(['doctor', '--resolve', "
-            "'localhost'])\nprint(rc, sorted(set(sys.modules) & {'eventlet', 'gevent'}))\n")
+            "'localhost'])\nsys.stdout.write('%s %s\\n' % (rc, sorted(set(sys.modules) & "
+            "set(['eventlet', 'gevent']))))\n")
     out = children.check_output(["-c", code]).decode("utf-8")
     assert out.strip().splitlines()[-1] == "0 []", out
 
@@ -290,3 +298,13 @@ def test_report_inside_a_monkey_patched_process(framework):
                 for row in after["resolve"]["results"])
     assert rows[("AF_INET", "libc")] == "127.0.0.1"
     assert rows[("AF_INET", "greendns")] == rows[("AF_INET", "threadpool")] == "127.0.0.1"
+
+
+def test_the_stub_types_report(tmp_path):
+    import mypy_check
+    out = mypy_check.check(
+        tmp_path,
+        "from greenfix import doctor\nresult = doctor.report(resolve='localhost')\n"
+        "text: str = doctor.format_text(result)\ncode: int = len(doctor.problems(result))\n",
+        "from greenfix import doctor\ndoctor.report(resolve=1)\n")
+    assert "report" in out, out
