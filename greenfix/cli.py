@@ -1,6 +1,7 @@
-"""The command line: ``greenfix demo`` (also ``python -m greenfix demo``) and
-``greenfix --version``.  Neither ``--help`` nor ``--version`` imports
-eventlet (tests/test_packaging.py checks it)."""
+"""The command line: ``greenfix demo`` (also ``python -m greenfix demo``),
+``greenfix doctor`` and ``greenfix --version``.  Neither ``--help``,
+``--version`` nor ``doctor`` imports eventlet or gevent
+(tests/test_packaging.py and tests/test_doctor.py check it)."""
 
 from __future__ import absolute_import, print_function
 
@@ -34,11 +35,30 @@ def _parser():
     demo = commands.add_parser(
         "demo", help="show the hub freeze a lost DNS reply causes, and greenfix fixing it")
     demo.add_argument("--case", help=argparse.SUPPRESS)
+    doctor = commands.add_parser(
+        "doctor", help="what your resolver configuration costs unpatched, which backend "
+                       "greenfix would use, and whether it is active (exit code 1: "
+                       "something is broken)")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctor.add_argument("--resolve", metavar="NAME",
+                        help="also look NAME up through greenfix's backends and libc, timed")
     return parser
+
+
+def _doctor(args):
+    from greenfix import doctor
+    result = doctor.report(resolve=args.resolve)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(doctor.format_text(result))
+    return 1 if result["problems"] else 0
 
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return _doctor(args)
     if args.command != "demo":
         _parser().print_help()
         return 2

@@ -342,7 +342,7 @@ def test_resolv_conf_keywords_as_glibc_matches_them():
     assert conf.search == ["a.test", ".", "b.test"]
     assert (conf.ndots, conf.timeout, conf.attempts) == (3, 0, 5)
     assert conf.rotate and conf.single_request_reopen and not conf.single_request
-    assert stub._try_seconds(conf.timeout, 0, 1) == 1       # timeout:0 waits 1 s
+    assert stub.try_seconds(conf.timeout, 0, 1) == 1       # timeout:0 waits 1 s
 
 
 def test_resolv_conf_environment():
@@ -359,11 +359,11 @@ def test_resolv_conf_environment():
 
 def test_per_try_wait_is_glibcs():
     """send_dg: ``(timeout << i) / nscount`` for server i > 0, at least 1 s."""
-    assert [stub._try_seconds(5, i, 3) for i in range(3)] == [5, 3, 6]
-    assert [stub._try_seconds(1, i, 3) for i in range(3)] == [1, 1, 1]
-    assert [stub._try_seconds(3, i, 3) for i in range(3)] == [3, 2, 4]
-    assert [stub._try_seconds(2, i, 2) for i in range(2)] == [2, 2]
-    assert stub._try_seconds(-1, 1, 2) == 1
+    assert [stub.try_seconds(5, i, 3) for i in range(3)] == [5, 3, 6]
+    assert [stub.try_seconds(1, i, 3) for i in range(3)] == [1, 1, 1]
+    assert [stub.try_seconds(3, i, 3) for i in range(3)] == [3, 2, 4]
+    assert [stub.try_seconds(2, i, 2) for i in range(2)] == [2, 2]
+    assert stub.try_seconds(-1, 1, 2) == 1
 
 
 def test_hosts_lines_read_per_family_as_glibc():

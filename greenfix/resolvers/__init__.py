@@ -14,8 +14,6 @@ import collections
 import logging
 import socket
 
-from greenfix.errors import GreenfixError
-
 log = logging.getLogger("greenfix")
 
 #: ``address``: numeric string; ``ttl``: seconds the answer may be reused
@@ -85,17 +83,18 @@ def build(options, pool, green):
     ``pool`` (a :class:`greenfix.pool.LookupPool`), DNS queries on the green
     sockets of ``green`` (the framework module)."""
     from greenfix.resolvers.threadpool import ThreadPoolResolver
-    from greenfix.resolvers import greendns
+    from greenfix.resolvers import choice, greendns
 
-    if options.resolver == "threadpool":
+    primary = unavailable = None
+    if options.resolver != "threadpool":
+        try:
+            primary = greendns.GreenDNSResolver(options, green)
+        except greendns.Unavailable as exc:
+            unavailable = str(exc)
+    kind, reason = choice.process_backend(options.resolver, unavailable)
+    log.debug("resolver %s: %s", kind, reason)
+    if kind == "threadpool":
         return ThreadPoolResolver(pool)
-    try:
-        primary = greendns.GreenDNSResolver(options, green)
-    except greendns.Unavailable as exc:
-        if options.resolver == "greendns":
-            raise GreenfixError("resolver='greendns' but %s" % (exc,))
-        log.debug("greendns unavailable (%s); using the thread pool", exc)
-        return ThreadPoolResolver(pool)
-    if options.resolver == "greendns":
+    if kind == "greendns":
         return GuardedResolver(primary)
     return GuardedResolver(primary, ThreadPoolResolver(pool))

@@ -12,10 +12,9 @@ both re-read when they change.
 
 from __future__ import absolute_import
 
-import os
 import socket
 
-from greenfix.resolvers import Answer, LookupFailed, nsswitch, resolvconf
+from greenfix.resolvers import Answer, LookupFailed, choice, nsswitch, resolvconf
 from greenfix.resolvers.hostsfile import HostsFile
 from greenfix.resolvers.sorting import GAI_CONF, gai_conf_directives, rfc3484_first
 from greenfix.resolvers.stub import StubResolver
@@ -27,17 +26,11 @@ class Unavailable(Exception):
 
 
 def _load_dependencies(green):
-    # eventlet.green.socket skips greendns when this is exactly "yes"
-    # (eventlet/green/socket.py); greenfix follows the same switch.
-    if os.environ.get("EVENTLET_NO_GREENDNS", "").lower() == "yes":
-        raise Unavailable("EVENTLET_NO_GREENDNS=yes")
+    unavailable = choice.greendns_unavailable()
+    if unavailable is not None:
+        raise Unavailable(unavailable)
     try:
-        import dns.exception
-        import dns.flags
-        import dns.message
-        import dns.name
-        import dns.rcode
-        import dns.rdatatype
+        dns = choice.import_dnspython()
         green_socket = green.green_socket()
     except Exception as exc:  # eventlet issue 805: extras can break imports
         raise Unavailable("dnspython or the green socket module cannot be imported: %r"
@@ -86,17 +79,10 @@ class GreenDNSResolver(object):
         return (self._hosts.signature,) + signatures(files)
 
     def handles(self, host):
-        """Whether this backend answers ``host`` as the system would: only
-        for nsswitch ``hosts:`` lines made of ``files`` and ``dns`` (in that
-        order, no actions), and never for mDNS names under ``.local``.
-        A resolv.conf ``sortlist`` (glibc reorders IPv4 answers by it) or
-        an /etc/gai.conf with directives (its own address-sorting tables)
-        leave the answer to libc too."""
-        if not nsswitch.supported(self._nsswitch.value):
-            return False
-        if self._resolv_conf.value.sortlist or self._gai_conf.value:
-            return False
-        return not host.rstrip(b".").lower().endswith(b".local")
+        """Whether this backend answers ``host`` as the system would
+        (:func:`~greenfix.resolvers.choice.libc_reason` decides)."""
+        return choice.libc_reason(self._nsswitch.value, self._resolv_conf.value.sortlist,
+                                  self._gai_conf.value, host) is None
 
     def resolve(self, host, family):
         sources = self._nsswitch.value

@@ -59,20 +59,29 @@ def _address(text, family):
         return None
 
 
-def parse(text):
-    """``{(name_lower, family): [address, ...]}`` from a hosts file's text:
-    for each name the addresses of the lines naming it, in file order."""
-    table = {}
+def entries(text):
+    """``(address_text, [name, ...])`` for each line of a hosts file's text
+    that glibc reads for some family (an address, then at least one name)."""
     for line in text.split(u"\n"):
         words = _BLANKS.split(line.split(u"#", 1)[0].strip(u" \t\n\v\f\r"))
         if len(words) < 2 or not words[0]:
             continue
+        if any(_address(words[0], family) is not None
+               for family in (socket.AF_INET, socket.AF_INET6)):
+            yield words[0], words[1:]
+
+
+def parse(text):
+    """``{(name_lower, family): [address, ...]}`` from a hosts file's text:
+    for each name the addresses of the lines naming it, in file order."""
+    table = {}
+    for word, names in entries(text):
         for family in (socket.AF_INET, socket.AF_INET6):
-            address = _address(words[0], family)
+            address = _address(word, family)
             if address is None:
                 continue
             seen = set()
-            for name in words[1:]:
+            for name in names:
                 key = (ascii_lower(name), family)
                 if key not in seen:  # a line counts once for a name
                     seen.add(key)

@@ -155,7 +155,7 @@ class StubResolver(object):
                 for shift in range(count):
                     index = (shift + offset) % count
                     server = servers[index]
-                    seconds = _try_seconds(conf.timeout, index, count)
+                    seconds = try_seconds(conf.timeout, index, count)
                     if not state.use_tcp:
                         outcome, packet = self._udp(message, question, index, server,
                                                     seconds, state)
@@ -308,7 +308,7 @@ def _read_exactly(sock, size):
     return b"".join(chunks)
 
 
-def _try_seconds(timeout, index, count):
+def try_seconds(timeout, index, count):
     """send_dg's wait for server ``index``: ``retrans << ns``, divided by the
     number of servers for every server but the first, at least 1 s.
 
