@@ -38,6 +38,10 @@ setup(
         'dnspython>=1.16,<2; python_version < "3"',
         'dnspython>=2.2; python_version >= "3"',
     ],
+    extras_require={
+        # benchmarks/bench_compare.py --plot out.png
+        "plot": ["matplotlib"],
+    },
     entry_points={
         "console_scripts": ["greenfix = greenfix.cli:main"],
         # the hub-watchdog plugin: inert unless asked (docs/watchdog.rst)
