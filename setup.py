@@ -17,7 +17,7 @@ VERSION = re.search(r'^__version__ = "([^"]+)"', read("greenfix", "__init__.py")
 setup(
     name="greenfix",
     version=VERSION,
-    description="Resolve host names in eventlet socket calls without freezing the hub",
+    description="Resolve host names in eventlet and gevent socket calls without freezing the hub",
     long_description=read("README.md"),
     long_description_content_type="text/markdown",
     license="MIT",
@@ -32,13 +32,17 @@ setup(
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=[
         "six>=1.14",  # six.wraps tolerating C methods without __module__ on 2.7
-        # The oldest eventlet CI runs is 0.33.3, the last for Python 2.7.
-        'eventlet>=0.33.3,<0.34; python_version < "3"',
-        'eventlet>=0.33.3; python_version >= "3"',
         'dnspython>=1.16,<2; python_version < "3"',
         'dnspython>=2.2; python_version >= "3"',
     ],
+    # the framework is the application's choice: greenfix patches the one
+    # that monkey-patched the process (docs/usage.rst)
     extras_require={
+        # the oldest eventlet CI runs is 0.33.3, the last for Python 2.7
+        "eventlet": ['eventlet>=0.33.3,<0.34; python_version < "3"',
+                     'eventlet>=0.33.3; python_version >= "3"'],
+        # the oldest gevent CI runs is 21.12.0 (py38); 22.10.2 on Python 2.7
+        "gevent": ["gevent>=21.12"],
         # benchmarks/bench_compare.py --plot out.png
         "plot": ["matplotlib"],
     },

@@ -7,6 +7,9 @@ options, ``unpatch()`` first.
 
 from __future__ import absolute_import
 
+import importlib
+import warnings
+
 from greenfix.cache.stats import empty_stats
 from greenfix import watchdog  # also makes greenfix.watchdog reachable after "import greenfix"
 from greenfix.errors import GreenfixError
@@ -17,57 +20,89 @@ from greenfix.patchers.state import PatchSet
 class _State(object):
     patches = None      # PatchSet while patched
     translator = None   # the Translator the wrappers use
-    lookups = None      # the LibcLookups behind socket.getaddrinfo (or None)
+    lookups = None      # the CachedLookups behind socket.getaddrinfo (or None)
     pool = None         # the LookupPool both use for libc
+    framework = None    # "eventlet" or "gevent" while patched
 
 
 _state = _State()
 
 
-def patch(**options):
-    """Make every address-taking eventlet socket call resolve host names
-    without blocking the hub.
+def patch(framework=None, **options):
+    """Make every address-taking socket call of the green framework resolve
+    host names without blocking the hub.
 
-    Returns True if it patched, False if greenfix was already patched (the
-    first patch and its options stay).  Keyword options (see docs/usage.rst):
-    ``resolver`` ("auto", "greendns", "threadpool"; default
-    ``$GREENFIX_RESOLVER`` or "auto"), ``resolv_conf``, ``hosts``,
-    ``nsswitch``, ``nameservers``, ``timeout``, ``attempts``, ``lookups``,
-    ``lookup_threads`` and the cache options.  Every failure to patch is a
-    :class:`GreenfixError` (see its docstring for the cases; an unknown
-    option is one that is also a TypeError).
+    ``framework`` ("eventlet" or "gevent") defaults to the one that
+    monkey-patched the socket module, else the only one imported (with a
+    warning that monkey-patching comes first); neither is a
+    :class:`GreenfixError`.  Returns True if it patched, False if greenfix
+    was already patched (the first patch and its options stay).  Keyword
+    options (see docs/usage.rst): ``resolver`` ("auto", "greendns",
+    "threadpool"; default ``$GREENFIX_RESOLVER`` or "auto"),
+    ``resolv_conf``, ``hosts``, ``nsswitch``, ``nameservers``, ``timeout``,
+    ``attempts``, ``lookups``, ``lookup_threads`` and the cache options.
+    Every failure to patch is a :class:`GreenfixError` (see its docstring
+    for the cases; an unknown option is one that is also a TypeError).
     """
     if _state.patches is not None:
         return False
     parsed = Options(**options)
-    try:
-        from greenfix.frameworks import eventlet as green
-        from greenfix.patchers import eventlet as eventlet_patcher
-    except ImportError as exc:
-        raise GreenfixError("greenfix.patch() needs eventlet: %s" % (exc,))
+    green, patcher = _framework(framework)
     from greenfix import resolvers
-    from greenfix.lookups import LibcLookups
+    from greenfix.lookups import CachedLookups
     from greenfix.translate import Translator
 
-    eventlet_patcher.warn_if_not_monkey_patched()
+    _warn_if_not_monkey_patched(green)
     pool = green.make_pool(parsed.lookup_threads)
     translator = Translator(resolvers.build(parsed, pool, green), parsed, green)
-    libc_lookups = LibcLookups(pool, parsed, green) if parsed.lookups else None
+    cached_lookups = CachedLookups(pool, parsed, green) if parsed.lookups else None
     patches = PatchSet()
     try:
-        eventlet_patcher.patch(patches, translator, libc_lookups)
+        patcher.patch(patches, translator, cached_lookups)
         watchdog.start_from_environment()   # GREENFIX_WATCHDOG=<seconds>
     except Exception:
         patches.restore()
-        _close(translator, libc_lookups, pool)
+        _close(translator, cached_lookups, pool)
         raise
     _state.patches, _state.translator = patches, translator
-    _state.lookups, _state.pool = libc_lookups, pool
+    _state.lookups, _state.pool = cached_lookups, pool
+    _state.framework = green.NAME
     return True
 
 
-def _close(translator, libc_lookups, pool):
-    for owner in (translator, libc_lookups, pool):
+def _framework(name):
+    """The framework module and patcher module for ``patch(framework=name)``."""
+    from greenfix import frameworks
+    if name is None:
+        name = frameworks.detect()
+        if name is None:
+            raise GreenfixError(
+                "greenfix.patch() found no green framework in this process: call "
+                "eventlet.monkey_patch() or gevent's monkey.patch_all() first (or "
+                "pass framework='eventlet' or 'gevent')")
+    elif name not in frameworks.NAMES:
+        raise GreenfixError("greenfix.patch(framework=%r): expected one of %s"
+                            % (name, ", ".join(repr(known) for known in frameworks.NAMES)))
+    try:
+        green = frameworks.load(name)
+        patcher = importlib.import_module("greenfix.patchers." + name)
+    except ImportError as exc:
+        raise GreenfixError("greenfix.patch() needs %s: %s" % (name, exc))
+    return green, patcher
+
+
+def _warn_if_not_monkey_patched(green):
+    if not green.is_monkey_patched():
+        how = {"eventlet": "eventlet.monkey_patch()",
+               "gevent": "gevent.monkey.patch_all()"}[green.NAME]
+        warnings.warn(
+            "greenfix.patch() was called before %s: greenfix wraps %s's green "
+            "sockets, so socket.socket is covered only once %s has run"
+            % (how, green.NAME, how), RuntimeWarning, stacklevel=3)
+
+
+def _close(translator, cached_lookups, pool):
+    for owner in (translator, cached_lookups, pool):
         if owner is not None:
             owner.close()
 
@@ -80,6 +115,7 @@ def unpatch():
         return False
     owners = (_state.translator, _state.lookups, _state.pool)
     _state.patches = _state.translator = _state.lookups = _state.pool = None
+    _state.framework = None
     patches.restore()
     _close(*owners)
     return True

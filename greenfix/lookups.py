@@ -1,6 +1,6 @@
 """Module-level lookups (``socket.getaddrinfo``, ``gethostbyname``,
-``gethostbyname_ex``) answered like libc's, without blocking the hub, through
-greenfix's answer cache.
+``gethostbyname_ex``) answered like the framework's reference, without
+blocking the hub, through greenfix's answer cache.
 
 eventlet routes these to its greendns, whose answers and time budget differ
 from the system's (it ignores ``attempts``, keeps dnspython's lifetime: 11 s
@@ -15,16 +15,23 @@ back libc's behaviour for them:
   ``gai.conf``), with canonical names and aliases, services from
   ``/etc/services``: rather than rebuild that from DNS answers, a call that
   needs a lookup runs libc's own function in greenfix's lookup pool, and its
-  result is kept in the answer cache under the whole call (:class:`LibcCalls`),
+  result is kept in the answer cache under the whole call (:class:`WholeCalls`),
   so that TTLs (``default_ttl``: libc tells none), single-flight, negative
   caching and serve-stale apply to every client that connects through
   ``getaddrinfo()`` (``socket.create_connection``, redis-py, requests...).
   Numeric hosts, ``None`` and ``AI_NUMERICHOST`` need no lookup and call
   libc directly.
+
+gevent's own lookups already leave the hub (its resolver: a thread pool by
+default, or c-ares, dnspython, as ``GEVENT_RESOLVER`` says) and are what its
+``connect`` and ``create_connection`` use: there the reference is gevent's
+function itself, called in the green thread, and greenfix adds only the
+cache (``getaddrinfo``, ``gethostbyname``, ``gethostbyname_ex``).
 """
 
 from __future__ import absolute_import
 
+import functools
 import socket
 
 import six
@@ -44,17 +51,17 @@ CALLS = socket.AF_UNSPEC
 _PORT_TYPES = (type(None), str, text_type, bytes) + integer_types
 
 
-class LibcCalls(object):
-    """The cache backend for whole libc calls: ``resolve((function, args),
-    CALLS)`` runs the :class:`Call` in the lookup pool.  A ``gaierror`` is
-    a :class:`LookupFailed` (cached as libc's answer); anything else
-    (``TypeError``, ``OverflowError``, ``OSError`` for ``EAI_SYSTEM``)
-    reaches the caller as it is, uncached."""
+class WholeCalls(object):
+    """The cache backend for whole calls: ``resolve(call, CALLS)`` runs the
+    :class:`Call` through ``run(function, *args)`` (the lookup pool for
+    libc's functions, a plain call for the framework's cooperative ones).
+    A ``gaierror`` is a :class:`LookupFailed` (cached as the reference's
+    answer); anything else (``TypeError``, ``OverflowError``, ``OSError``
+    for ``EAI_SYSTEM``) reaches the caller as it is, uncached."""
 
-    name = "libc"
-
-    def __init__(self, pool):
-        self._pool = pool
+    def __init__(self, run, name):
+        self._run = run
+        self.name = name
         self._files = SystemFiles()
 
     @property
@@ -64,7 +71,7 @@ class LibcCalls(object):
 
     def resolve(self, call, _family):  # call: a Call
         try:
-            return Answer(self._pool.run(call.function, *call.args), None)
+            return Answer(self._run(call.function, *call.args), None)
         except socket.gaierror as exc:
             raise LookupFailed(exc.errno)
 
@@ -113,21 +120,32 @@ def _getaddrinfo_key(host, data, port, numbers):
     return ("getaddrinfo", data, type(port), port) + tuple(int(n) for n in numbers)
 
 
-class LibcLookups(object):
-    """``getaddrinfo`` and ``gethostbyname_ex`` off the hub, cached."""
+def _call(function, *args):
+    return function(*args)
+
+
+class CachedLookups(object):
+    """``getaddrinfo``, ``gethostbyname`` and ``gethostbyname_ex`` off the
+    hub, cached; ``gethostbyaddr`` off the hub where the framework's blocks
+    it."""
 
     def __init__(self, pool, options, green):
-        """``green``: the framework module (:mod:`greenfix.frameworks`)."""
-        self.cache = Cache(LibcCalls(pool), options, green)
+        """``green``: the framework module (:mod:`greenfix.frameworks`),
+        whose ``lookup_functions`` answer (run in ``pool`` where
+        ``LOOKUPS_BLOCK_HUB``)."""
+        self.blocking = green.LOOKUPS_BLOCK_HUB
+        self._run = pool.run if self.blocking else _call
+        self.cache = Cache(WholeCalls(self._run, "libc" if self.blocking else green.NAME),
+                           options, green)
         self._pool = pool
-        self.original_socket = self._libc = green.original_socket
+        self.reference = green.lookup_functions
 
     def close(self):
         self.cache.close()
 
     def _cached(self, key, function, *args):
         if key is None:
-            return self._pool.run(function, *args)
+            return self._run(function, *args)
         try:
             return self.cache.lookup(Call(key, function, args), CALLS)
         except LookupFailed as failure:
@@ -139,7 +157,7 @@ class LibcLookups(object):
         # family (AF_UNSPEC too), "" and "<broadcast>" as they are, and
         # AI_NUMERICHOST.  Non-string hosts, ports and flags are libc's to
         # reject or accept: only a host that needs a lookup leaves the hub.
-        libc_getaddrinfo = self._libc.getaddrinfo
+        reference_getaddrinfo = self.reference.getaddrinfo
         if isinstance(host, HOST_TYPES) and not flags & socket.AI_NUMERICHOST:
             try:
                 data = _idna(host)
@@ -147,19 +165,30 @@ class LibcLookups(object):
                 data = None
             if data and needs_lookup(data, family):
                 key = _getaddrinfo_key(host, data, port, (family, type, proto, flags))
-                return list(self._cached(key, libc_getaddrinfo,
+                return list(self._cached(key, reference_getaddrinfo,
                                          host, port, family, type, proto, flags))
-        return libc_getaddrinfo(host, port, family, type, proto, flags)
+        return reference_getaddrinfo(host, port, family, type, proto, flags)
 
     def gethostbyname_ex(self, hostname):
-        libc_gethostbyname_ex = self._libc.gethostbyname_ex
-        # CPython: setipaddr(name, AF_INET) first, then gethostbyname_r().
+        answer = self._one_name("gethostbyname_ex", hostname)
+        if isinstance(answer, tuple):
+            name, aliases, addresses = answer
+            return name, list(aliases), list(addresses)
+        return answer
+
+    def gethostbyname(self, hostname):
+        return self._one_name("gethostbyname", hostname)
+
+    def _one_name(self, function_name, hostname):
+        """``function_name(hostname)`` of the reference, cached where the
+        name needs a lookup.  CPython: setipaddr(name, AF_INET) first, then
+        gethostbyname_r() for the ``_ex`` form."""
+        function = getattr(self.reference, function_name)
         kind, data = addr.classify(socket.AF_INET, hostname)
         if kind == addr.NAME:
-            key = ("gethostbyname_ex", data) if _plain_host(hostname) else None
-            name, aliases, addresses = self._cached(key, libc_gethostbyname_ex, hostname)
-            return name, list(aliases), list(addresses)
-        return libc_gethostbyname_ex(hostname)
+            key = (function_name, data) if _plain_host(hostname) else None
+            return self._cached(key, function, hostname)
+        return function(hostname)
 
     def gethostbyaddr(self, host):
         # Not one of eventlet's greendns functions: after monkey_patch() it
@@ -168,7 +197,7 @@ class LibcLookups(object):
         # the name services, so every call that CPython does not reject on
         # its type goes to the pool; uncached, as libc answers it (its
         # socket.herror failures carry no TTL to cache them by).
-        libc_gethostbyaddr = self._libc.gethostbyaddr
+        libc_gethostbyaddr = self.reference.gethostbyaddr
         if addr.host_bytes(host) is None:
             return libc_gethostbyaddr(host)
         name, aliases, addresses = self._pool.run(libc_gethostbyaddr, host)
@@ -179,33 +208,28 @@ def _plain_host(host):
     return type(host) in HOST_TYPES
 
 
-def functions(libc_lookups, translator):
+def functions(cached_lookups, translator):
     """The replacements for ``socket``'s module-level lookups, by name.
 
     Each takes any arguments: a call whose arguments do not fit the
     function's signature goes to the original, whose argument parsing
     raises CPython's own TypeError (its text names the function as CPython
-    does, on either major version) before any lookup."""
-    original_socket = libc_lookups.original_socket
-    libc_gethostbyname = original_socket.gethostbyname
-
-    def gethostbyname(*args, **kwargs):
-        if len(args) != 1 or kwargs:
-            return libc_gethostbyname(*args, **kwargs)
-        # CPython: setipaddr(hostname, AF_INET), then the address as text;
-        # the translator does the first half for ("name", 0) tuples.
-        numeric = translator.resolve_host(socket.AF_INET, args[0])
-        return libc_gethostbyname(args[0] if numeric is None else numeric)
+    does, on either major version) before any lookup.  Where the reference
+    lookups block the hub (libc's, under eventlet), ``gethostbyname`` shares
+    the socket methods' resolver (``translator``) and ``gethostbyaddr`` is
+    moved off the hub; otherwise both stay the framework's, except that
+    ``gethostbyname`` answers are cached."""
+    reference = cached_lookups.reference
 
     def getaddrinfo(*args, **kwargs):
         try:
             arguments = getaddrinfo_arguments(*args, **kwargs)
         except TypeError:
-            return original_socket.getaddrinfo(*args, **kwargs)
-        return libc_lookups.getaddrinfo(*arguments)
+            return reference.getaddrinfo(*args, **kwargs)
+        return cached_lookups.getaddrinfo(*arguments)
 
-    def one_host(name):
-        method, original = getattr(libc_lookups, name), getattr(original_socket, name)
+    def one_host(name, method):
+        original = getattr(reference, name)
 
         def lookup(*args, **kwargs):
             if len(args) != 1 or kwargs:
@@ -214,6 +238,20 @@ def functions(libc_lookups, translator):
         lookup.__name__ = name
         return lookup
 
-    return {"getaddrinfo": getaddrinfo, "gethostbyname": gethostbyname,
-            "gethostbyname_ex": one_host("gethostbyname_ex"),
-            "gethostbyaddr": one_host("gethostbyaddr")}
+    replacements = {"getaddrinfo": getaddrinfo}
+    if cached_lookups.blocking:
+        replacements["gethostbyname"] = one_host("gethostbyname", functools.partial(
+            _setipaddr_text, translator, reference.gethostbyname))
+        replacements["gethostbyaddr"] = one_host("gethostbyaddr", cached_lookups.gethostbyaddr)
+    else:
+        replacements["gethostbyname"] = one_host("gethostbyname", cached_lookups.gethostbyname)
+    replacements["gethostbyname_ex"] = one_host("gethostbyname_ex",
+                                                cached_lookups.gethostbyname_ex)
+    return replacements
+
+
+def _setipaddr_text(translator, libc_gethostbyname, hostname):
+    # CPython: setipaddr(hostname, AF_INET), then the address as text;
+    # the translator does the first half for ("name", 0) tuples.
+    numeric = translator.resolve_host(socket.AF_INET, hostname)
+    return libc_gethostbyname(hostname if numeric is None else numeric)

@@ -97,19 +97,52 @@ class _Job(object):
         return self.result
 
 
+class _Wakeup(object):
+    """``threading.Condition``'s ``wait()``/``notify()`` on native locks
+    only (CPython's ``threading.Condition`` hands each waiter a lock of its
+    own, as here): under gevent the ``threading`` module's locks are green,
+    and a native thread must never wait on one.  ``lock`` is held by the
+    caller of every method."""
+
+    def __init__(self, lock, allocate_lock):
+        self._lock = lock
+        self._allocate_lock = allocate_lock
+        self._waiters = collections.deque()
+
+    def wait(self):
+        waiter = self._allocate_lock()
+        waiter.acquire()
+        self._waiters.append(waiter)
+        self._lock.release()
+        try:
+            waiter.acquire()    # until notify() releases it
+        finally:
+            self._lock.acquire()
+
+    def notify(self):
+        if self._waiters:
+            self._waiters.popleft().release()
+
+    def notify_all(self):
+        while self._waiters:
+            self._waiters.popleft().release()
+
+
 class LookupPool(object):
     """Runs blocking calls in up to ``max_threads`` native threads while
     the calling green thread sleeps.
 
-    ``green_sleep`` is the framework's cooperative sleep; ``threading`` and
-    ``get_ident`` are the framework's *original* (unpatched) ones.
+    ``green_sleep`` is the framework's cooperative sleep; ``thread`` the
+    framework's *original* (unpatched) low-level thread module, or an
+    object with its ``start_new_thread``, ``allocate_lock`` and
+    ``get_ident``.
     """
 
-    def __init__(self, max_threads, green_sleep, threading, get_ident):
+    def __init__(self, max_threads, green_sleep, thread):
         self.max_threads = max_threads
         self._sleep = green_sleep
-        self._threading = threading
-        self._get_ident = get_ident
+        self._thread = thread
+        self._get_ident = thread.get_ident
         self._closed = False
         self._forked = False    # this process is a child forked since
         self._reset(())
@@ -117,8 +150,8 @@ class LookupPool(object):
 
     def _reset(self, jobs):
         self._home = self._get_ident()
-        self._lock = self._threading.Lock()
-        self._wakeup = self._threading.Condition(self._lock)
+        self._lock = self._thread.allocate_lock()
+        self._wakeup = _Wakeup(self._lock, self._thread.allocate_lock)
         self._queue = collections.deque(jobs)
         self._unfinished = set(jobs)
         self._threads = 0       # started and not yet ended
@@ -175,10 +208,9 @@ class LookupPool(object):
             self._threads += wanted
             generation = self._generation
         for _ in range(wanted):
-            thread = self._threading.Thread(target=self._work, args=(generation,),
-                                            name="greenfix-lookup")
-            thread.daemon = True
-            thread.start()
+            # a bare OS thread, as eventlet.tpool and gevent's thread pool
+            # start theirs: like a daemon thread, never joined at exit
+            self._thread.start_new_thread(self._work, (generation,))
 
     def _work(self, generation):
         if self._forked:

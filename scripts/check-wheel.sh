@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build greenfix's universal (py2.py3) wheel and install it, with its
-# dependencies, into fresh Python 2.7 and Python 3.13 environments; then use
+# dependencies and both frameworks (the extras), into fresh Python 2.7 and Python 3.13 environments; then use
 # it there: patch, resolve a name from a hosts file of our own, send.
 # Called by .ci/run after the matrix.
 set -euo pipefail
@@ -22,8 +22,12 @@ esac
 
 cat > "$WORK/use.py" <<'PY'
 import sys
-import eventlet
-eventlet.monkey_patch()
+if sys.argv[3] == "gevent":
+    from gevent import monkey
+    monkey.patch_all()
+else:
+    import eventlet
+    eventlet.monkey_patch()
 import socket
 import greenfix
 assert not greenfix.__file__.startswith(sys.argv[1]), greenfix.__file__  # the installed copy
@@ -37,8 +41,8 @@ sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sender.sendto(b"wheel", ("wheel-check.test", receiver.getsockname()[1]))
 receiver.settimeout(5)
 assert receiver.recv(10) == b"wheel"
-print("greenfix %s from %s works on Python %s" % (
-    greenfix.__version__, greenfix.__file__, sys.version.split()[0]))
+print("greenfix %s from %s works on Python %s under %s" % (
+    greenfix.__version__, greenfix.__file__, sys.version.split()[0], sys.argv[3]))
 PY
 printf '127.0.0.1 wheel-check.test\n' > "$WORK/hosts"
 
@@ -57,7 +61,9 @@ for version in 2.7 3.13; do
     else
         "$base" -m venv "$env"
     fi
-    "$env/bin/python" -m pip install --quiet --disable-pip-version-check "$wheel"
-    (cd "$WORK" && "$env/bin/python" -W ignore use.py "$ROOT" "$WORK/hosts")
+    "$env/bin/python" -m pip install --quiet --disable-pip-version-check "$wheel[eventlet,gevent]"
+    for framework in eventlet gevent; do
+        (cd "$WORK" && "$env/bin/python" -W ignore use.py "$ROOT" "$WORK/hosts" "$framework")
+    done
 done
 log "OK"

@@ -134,7 +134,7 @@ def test_greendns_disabled_falls_back_or_errors(clean, monkeypatch):
 
 def test_warns_before_monkey_patch_and_errors_without_eventlet():
     code = (
-        "import warnings, greenfix\n"
+        "import warnings, eventlet, greenfix\n"
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always')\n"
         "    greenfix.patch(nameservers=['127.0.0.1:9'])\n"
@@ -145,11 +145,15 @@ def test_warns_before_monkey_patch_and_errors_without_eventlet():
     code = (
         "import sys; sys.modules['eventlet'] = None\n"
         "import greenfix\n"
-        "try:\n    greenfix.patch()\n"
-        "except greenfix.GreenfixError as e:\n    sys.stdout.write('error: %s' % e)\n"
+        "for framework in (None, 'eventlet', 'twisted'):\n"
+        "    try:\n        greenfix.patch(framework=framework)\n"
+        "    except greenfix.GreenfixError as e:\n        sys.stdout.write('error: %s\\n' % e)\n"
     )
-    out = children.check_output(["-c", code])
-    assert b"error: greenfix.patch() needs eventlet" in out
+    out = children.check_output(["-c", code]).decode()
+    assert out.count("error: ") == 3, out
+    assert "error: greenfix.patch() found no green framework in this process" in out
+    assert "error: greenfix.patch() needs eventlet" in out
+    assert "error: greenfix.patch(framework='twisted'): expected one of" in out
 
 
 class SpyFd(object):

@@ -55,7 +55,7 @@ class Cache(object):
         """At start, and in a forked child: there the parent's lock may be
         held by a thread that is gone, its lookups in flight will not finish,
         and its hub timer belongs to the parent.  The answers stay."""
-        self._lock = self._green.threading.Lock()
+        self._lock = self._green.allocate_lock()
         self._flights = Flights(self._green.Event)
         self._home = self._green.get_ident()
         self._timer = None

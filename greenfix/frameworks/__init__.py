@@ -4,18 +4,22 @@ modules of greenfix that import eventlet or gevent.
 Everything below it (address handling, the resolvers, the cache, the
 translator, the lookup pool, the watchdog) is framework-neutral and gets what
 it needs from a framework module, passed in as ``green``.  ``eventlet.py``
-offers all of this; ``gevent.py``, so far, what the watchdog uses
-(``is_monkey_patched``, ``original_thread``, ``original_sleep``, ``spawn``,
-``sleep``, ``call_every``, ``hub_thread_ident``):
+and ``gevent.py`` offer all of this:
 
 ``NAME``
     ``"eventlet"`` or ``"gevent"``.
 ``is_monkey_patched()``
     Whether the framework patched the ``socket`` module.
-``original_socket``, ``threading``, ``get_ident``, ``original_thread()``,
+``allocate_lock()``, ``get_ident()``, ``original_thread()``,
 ``original_sleep(seconds)``
-    Unpatched modules and functions: libc's lookups, native threads and
-    locks, the OS thread's identity, a sleep that blocks the OS thread.
+    Unpatched functions: a native lock, the OS thread's identity, the
+    low-level thread module (``start_new_thread``, ``allocate_lock``,
+    ``get_ident``), a sleep that blocks the OS thread.
+``lookup_functions``, ``LOOKUPS_BLOCK_HUB``
+    The reference module-level lookups (``getaddrinfo``, ``gethostbyname``,
+    ``gethostbyname_ex``, ``gethostbyaddr``) greenfix's cached ones answer
+    like, and whether they block the hub (eventlet: libc's, run in
+    greenfix's lookup pool; gevent: its own cooperative ones).
 ``spawn(function, *args)``, ``sleep(seconds)``, ``Event()``
     A green thread, a cooperative sleep, an event one green thread sends
     (``send(value)``) and others wait for (``wait()``), on the calling
@@ -30,6 +34,9 @@ offers all of this; ``gevent.py``, so far, what the watchdog uses
 ``make_pool(max_threads)``
     A :class:`greenfix.pool.LookupPool` waiting with the green sleep.
 
+The classes each framework's sockets are patched in, and how, are in
+:mod:`greenfix.patchers` (one module per framework, the same names).
+
 This module only picks one, and imports neither framework unless it is
 already imported or asked for by name.
 """
@@ -42,9 +49,14 @@ import sys
 NAMES = ("eventlet", "gevent")
 
 
+def _imported(name):
+    # sys.modules[name] is None where an import of it was blocked
+    return sys.modules.get(name) is not None
+
+
 def _patched_by(name):
     """Whether framework ``name`` (already imported) monkey-patched socket."""
-    return name in sys.modules and load(name).is_monkey_patched()
+    return _imported(name) and load(name).is_monkey_patched()
 
 
 def detect():
@@ -53,7 +65,7 @@ def detect():
     for name in NAMES:
         if _patched_by(name):
             return name
-    imported = [name for name in NAMES if name in sys.modules]
+    imported = [name for name in NAMES if _imported(name)]
     return imported[0] if len(imported) == 1 else None
 
 

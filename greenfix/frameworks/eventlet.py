@@ -13,9 +13,15 @@ from greenfix.pool import LookupPool
 
 NAME = "eventlet"
 
-original_socket = patcher.original("socket")
-threading = patcher.original("threading")
-get_ident = patcher.original(THREAD_MODULE).get_ident
+_original_thread = patcher.original(THREAD_MODULE)
+allocate_lock = _original_thread.allocate_lock
+get_ident = _original_thread.get_ident
+
+#: libc's module-level lookups (the reference for greenfix's replacements of
+#: eventlet's greendns ones), which block the hub: greenfix runs them in its
+#: lookup pool.
+lookup_functions = patcher.original("socket")
+LOOKUPS_BLOCK_HUB = True
 
 spawn = eventlet.spawn_n
 sleep = eventlet.sleep
@@ -30,7 +36,7 @@ def original_thread():
     """The unpatched low-level thread module (as eventlet.tpool gets its own
     threads): ``start_new_thread`` makes an OS thread, ``allocate_lock`` a
     native lock, ``get_ident`` the OS thread id."""
-    return patcher.original(THREAD_MODULE)
+    return _original_thread
 
 
 def original_sleep(seconds):
@@ -79,4 +85,4 @@ def green_socket():
 
 def make_pool(max_threads):
     """greenfix's lookup pool on eventlet: green sleep, original threads."""
-    return LookupPool(max_threads, sleep, threading, get_ident)
+    return LookupPool(max_threads, sleep, _original_thread)

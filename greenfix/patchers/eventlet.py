@@ -20,7 +20,6 @@ these classes inherit the wrappers.
 from __future__ import absolute_import
 
 import functools
-import warnings
 
 import _socket
 import six
@@ -90,14 +89,14 @@ def _sendmsg(self, *args, **kwargs):
 _sendmsg.__name__ = "sendmsg"
 
 
-def patch(patches, translator, libc_lookups=None):
+def patch(patches, translator, cached_lookups=None):
     """Apply the wrappers, which resolve through ``translator``, into
-    ``patches`` (a :class:`PatchSet`); with ``libc_lookups`` (a
-    :class:`greenfix.lookups.LibcLookups`), the module-level lookups too."""
+    ``patches`` (a :class:`PatchSet`); with ``cached_lookups`` (a
+    :class:`greenfix.lookups.CachedLookups`), the module-level lookups too."""
     from eventlet.greenio.base import GreenSocket
 
-    if libc_lookups is not None:
-        _patch_lookups(patches, translator, libc_lookups)
+    if cached_lookups is not None:
+        _patch_lookups(patches, translator, cached_lookups)
     translate = translator.translate
     patches.replace(GreenSocket, "connect", wrappers.single(
         translate, _fd_family, GreenSocket.connect, _green_connect_c_method))
@@ -128,14 +127,14 @@ def _patch_ssl(patches, translate):
         patches.replace(ssl_socket, name, wrapper)
 
 
-def _patch_lookups(patches, translator, libc_lookups):
+def _patch_lookups(patches, translator, cached_lookups):
     """Replace eventlet's greendns module-level lookups, in
     ``eventlet.green.socket`` and, where monkey_patch() put them there, in
     ``socket`` (see :mod:`greenfix.lookups`)."""
     import socket as stdlib_socket
     from eventlet.green import socket as green_socket
 
-    replacements = lookups.functions(libc_lookups, translator)
+    replacements = lookups.functions(cached_lookups, translator)
     for name, replacement in sorted(replacements.items()):
         eventlet_function = getattr(green_socket, name)
         patches.replace(green_socket, name, replacement)
@@ -149,13 +148,3 @@ def _green_ssl_socket():
     except ImportError:  # Python built without ssl
         return None
     return GreenSSLSocket
-
-
-def warn_if_not_monkey_patched():
-    from greenfix.frameworks import eventlet as green
-    if not green.is_monkey_patched():
-        warnings.warn(
-            "greenfix.patch() was called before eventlet.monkey_patch(): "
-            "greenfix wraps eventlet's green sockets, so socket.socket is "
-            "covered only once eventlet.monkey_patch() has run",
-            RuntimeWarning, stacklevel=3)

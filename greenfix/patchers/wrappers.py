@@ -1,7 +1,8 @@
 """Framework-neutral wrappers for address-taking socket methods: each
 translates the address (:meth:`greenfix.translate.Translator.translate`)
 before the framework's own method hands it to the C method.  The framework
-patchers (:mod:`greenfix.patchers.eventlet`) pick the classes and methods."""
+patchers (:mod:`greenfix.patchers.eventlet`, :mod:`greenfix.patchers.gevent`)
+pick the classes and methods."""
 
 from __future__ import absolute_import
 
@@ -64,11 +65,10 @@ def sendto(translate, family_of, original):
     """``original(self, data[, flags], address)`` with the address
     translated."""
     @six.wraps(original)
-    def method(self, data, *args, **kwargs):
-        if 1 <= len(args) <= 2 and not kwargs:
-            full = (data,) + args
-            args = args[:-1] + (translate(family_of(self), full, len(args), "sendto"),)
-        return original(self, data, *args, **kwargs)
+    def method(self, *args, **kwargs):
+        if 2 <= len(args) <= 3 and not kwargs:
+            args = args[:-1] + (translate(family_of(self), args, len(args) - 1, "sendto"),)
+        return original(self, *args, **kwargs)
     return method
 
 
