@@ -271,6 +271,12 @@ def ms(seconds):
     return "%.0f ms" % (seconds * 1e3) if seconds >= 0.0995 else "%.2f ms" % (seconds * 1e3)
 
 
+def shorten(text, width=100):
+    """A long note (a failure's exception chain) cut for the table; the
+    JSON (--json) keeps it whole."""
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def columns(rows):
     """Rows of cells -> aligned lines, a rule under the header."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -331,6 +337,7 @@ class Comparison(object):
                 continue
             rows.append((result["backend"], ms(result["median"]), ms(result["p90"]),
                          "%d (%d)" % (result["names"], result["failures"]), result["note"]))
+        rows = [row[:4] + (shorten(row[4]),) for row in rows]
         return columns(rows)
 
     def flock_lines(self):
@@ -386,26 +393,38 @@ def require_matplotlib():
 
 
 def plot(comparison, path):
+    """Four panels: freeze and p99 emit per configuration and loss, cold
+    lookups per backend, queries for the concurrent senders."""
     matplotlib = require_matplotlib()
     matplotlib.use("Agg")
     import matplotlib.pyplot as pyplot
-    figure, (freeze_axes, emit_axes, cold_axes) = pyplot.subplots(1, 3, figsize=(16, 5))
+    figure, axes = pyplot.subplots(2, 2, figsize=(15, 10))
     syslog = [result for result in comparison.data["syslog"] if "error" not in result]
-    bars_by_loss(freeze_axes, syslog, "net_gap", "worst hub freeze (ms)")
-    bars_by_loss(emit_axes, syslog, "p99", "p99 SysLogHandler.emit (ms)")
+    bars_by_loss(axes[0][0], syslog, "net_gap", "worst hub freeze (ms)")
+    bars_by_loss(axes[0][1], syslog, "p99", "p99 SysLogHandler.emit (ms)")
     cold = [result for result in comparison.data["cold"] if "error" not in result]
-    positions = range(len(cold))
-    cold_axes.barh([p + 0.2 for p in positions], [r["median"] * 1e3 for r in cold], 0.4,
-                   label="median")
-    cold_axes.barh([p - 0.2 for p in positions], [r["p90"] * 1e3 for r in cold], 0.4,
-                   label="p90")
-    cold_axes.set_yticks(list(positions))
-    cold_axes.set_yticklabels([r["backend"] for r in cold])
-    cold_axes.set_xlabel("cold lookup (ms)")
-    cold_axes.legend()
+    horizontal_bars(axes[1][0], [r["backend"] for r in cold],
+                    [("median", [r["median"] * 1e3 for r in cold]),
+                     ("p90", [r["p90"] * 1e3 for r in cold])], "cold lookup (ms)")
+    horizontal_bars(axes[1][1], [r["config"] for r in syslog],
+                    [("queries", [r["flock"]["queries"] for r in syslog])],
+                    "queries for %d concurrent senders" % comparison.data["sizes"]["senders"])
+    axes[1][1].set_xscale("log")
     figure.suptitle("greenfix comparison, %s" % comparison.data["machine"]["date"])
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def horizontal_bars(axes, labels, series, label):
+    """One row per label, one bar per (name, values) series."""
+    height = 0.8 / len(series)
+    for offset, (name, values) in enumerate(series):
+        axes.barh([index + offset * height for index in range(len(labels))], values, height,
+                  label=name)
+    axes.set_yticks([index + height * (len(series) - 1) / 2.0 for index in range(len(labels))])
+    axes.set_yticklabels(labels)
+    axes.set_xlabel(label)
+    axes.legend()
 
 
 def bars_by_loss(axes, syslog, key, label):
@@ -419,6 +438,7 @@ def bars_by_loss(axes, syslog, key, label):
     axes.set_xticks([index + width for index in range(len(syslog))])
     axes.set_xticklabels([result["config"] for result in syslog], rotation=20)
     axes.set_yscale("log")
+    axes.set_ylim(bottom=0.01)
     axes.set_ylabel(label)
     axes.legend()
 

@@ -33,6 +33,8 @@ CONFIGS = {
 BACKENDS = {
     "greenfix greendns": ("eventlet", "greendns", None),
     "greenfix threadpool": ("eventlet", "threadpool", None),
+    "greenfix greendns (gevent)": ("gevent", "greendns", None),
+    "greenfix threadpool (gevent)": ("gevent", "threadpool", None),
     "libc getaddrinfo": (None, None, None),
     "asyncio loop.getaddrinfo": ("asyncio", None, None),
     "eventlet greendns": ("eventlet", None, None),
