@@ -63,3 +63,18 @@ def check_output(args, extra_env=None):
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, args, out)
     return out
+
+
+def require_framework(framework):
+    """Skip a test of ``framework`` ("eventlet" or "gevent") where it is not
+    installed; fail instead where tox.ini installs it (gevent:
+    GREENFIX_EXPECT_GEVENT=1).  Finds without importing: the framework must
+    not enter this process."""
+    import pkgutil   # find_loader: deprecated on 3.12+, still there in 3.13
+    import pytest
+    if pkgutil.find_loader(framework) is not None:
+        return
+    if framework == "gevent" and os.environ.get("GREENFIX_EXPECT_GEVENT") == "1":
+        pytest.fail("tox.ini installs gevent in this env, but it is missing")
+    pytest.skip("%s is not installed in this tox env (tox.ini installs gevent in "
+                "py27-eventlet033, py38, py311-eventletnewest and py313 only)" % framework)

@@ -1,4 +1,5 @@
-"""A green heartbeat: how long the eventlet hub stood still during a call.
+"""A green heartbeat: how long the hub (eventlet's or gevent's: the one that
+monkey-patched the process) stood still during a call.
 
 A green thread ticks every millisecond; the worst gap between ticks while the
 call ran is how long the hub was kept from switching.  On a busy machine the
@@ -13,11 +14,26 @@ blocking call or by CPU work on it.  A thread blocked in libc's
 from __future__ import absolute_import
 
 import os
+import sys
 import time
 
-import eventlet
-
 clock = getattr(time, "monotonic", time.time)
+
+
+def green():
+    """(spawn, sleep) of the framework that monkey-patched this process:
+    gevent where it did, else eventlet.  ``spawn`` returns an object with
+    ``wait()``."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        import gevent
+        def spawn(function):
+            greenlet = gevent.spawn(function)
+            greenlet.wait = greenlet.join
+            return greenlet
+        return spawn, gevent.sleep
+    import eventlet
+    return eventlet.spawn, eventlet.sleep
 
 
 class RunQueueWait(object):
@@ -70,19 +86,20 @@ class Heartbeat(object):
     def _beat(self):
         while self._running:
             self._ticks.append((clock(), run_queue_wait()))
-            eventlet.sleep(self.interval)
+            self._sleep(self.interval)
 
     def __enter__(self):
+        spawn, self._sleep = green()
         self._running = True
-        self._thread = eventlet.spawn(self._beat)
-        eventlet.sleep(0.005)
+        self._thread = spawn(self._beat)
+        self._sleep(0.005)
         self._start = (clock(), run_queue_wait())
         return self
 
     def __exit__(self, *exc_info):
         end = clock()
         self.duration = end - self._start[0]
-        eventlet.sleep(self.interval * 3)
+        self._sleep(self.interval * 3)
         self._running = False
         self._thread.wait()
         during = [t for t in self._ticks if self._start[0] < t[0] <= end]

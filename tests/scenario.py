@@ -3,15 +3,22 @@
 Run as ``python scenario.py '<json>'`` (by ``tests/test_regression.py``,
 directly or inside the namespace harness).  The config keys:
 
-``method``      one of :data:`METHODS`
+``framework``   "eventlet" (the default) or "gevent": which monkey-patches
+``method``      one of :data:`METHODS`, or "syslog_stream" (below)
 ``family``      "inet" or "inet6"
-``greenfix``    call ``greenfix.patch()`` after ``eventlet.monkey_patch()``
+``greenfix``    call ``greenfix.patch()`` after monkey-patching
 ``dns``         "answer" or "drop": what the test DNS server does
 ``system``      true: the server listens on 127.0.0.1:53 and greenfix uses the
                 default configuration (/etc/resolv.conf, as bind-mounted by
                 the namespace harness); false: an ephemeral port, passed to
                 ``patch(nameservers=...)`` with ``timeout``/``attempts``
 ``timeout``, ``attempts``  resolver budget for the non-system mode
+
+"syslog_stream" sends ``records`` records through one ``SysLogHandler`` to
+the name, ``interval`` seconds apart, while DNS goes dark after
+``dark_after`` seconds or drops a ``loss`` fraction of queries (the
+original incident); the name's TTL is ``ttl``.  It reports every emit's
+latency and how many records arrived.
 
 It prints one JSON line: the worst gap between heartbeat ticks (a green thread
 sleeping 1 ms) while the call ran, raw and net of CPU waits (tests/heartbeat.py), the call's outcome (value, or exception
@@ -24,9 +31,12 @@ from __future__ import print_function
 import json
 import sys
 
-import eventlet
-
-eventlet.monkey_patch()
+if __name__ == "__main__" and json.loads(sys.argv[1]).get("framework") == "gevent":
+    from gevent import monkey
+    monkey.patch_all()
+else:
+    import eventlet
+    eventlet.monkey_patch()
 
 import logging  # noqa: E402
 import logging.handlers  # noqa: E402
@@ -74,13 +84,26 @@ def _handler_call(make):
     return run
 
 
+def _nonblocking_call(call):
+    def run(sock, family, port):
+        sock.setblocking(False)
+        return call(sock, (NAME, port))
+    run.kind = "tcp"
+    return run
+
+
 METHODS = {
     "sendto": _udp_call(lambda s, a: s.sendto(b"ping", a)),
     "sendto_flags": _udp_call(lambda s, a: s.sendto(b"ping", 0, a)),
     "sendmsg": _udp_call(lambda s, a: s.sendmsg([b"ping"], [], 0, a)),
+    # gevent's sendmsg takes the address as a keyword too
+    "sendmsg_keyword": _udp_call(lambda s, a: s.sendmsg([b"ping"], address=a)),
     "connect_udp": _udp_call(lambda s, a: (s.connect(a), s.send(b"ping"))[1]),
     "connect_tcp": _tcp_call(lambda s, a: s.connect(a)),
     "connect_ex_tcp": _tcp_call(lambda s, a: s.connect_ex(a)),
+    # timeout 0.0: gevent hands the address to the C connect unresolved
+    "connect_nonblocking": _nonblocking_call(lambda s, a: s.connect(a)),
+    "connect_ex_nonblocking": _nonblocking_call(lambda s, a: s.connect_ex(a)),
     "bind": _udp_call(lambda s, a: (s.bind((a[0], 0)), s.getsockname()[0],
                                     s.sendto(b"ping", (s.getsockname()[0], a[1])))[1]),
     "ssl_connect": _ssl_connect,
@@ -106,14 +129,14 @@ def main(config):
     family_name = config.get("family", "inet")
     loopback, family = LOOPBACK[family_name]
     server = DNSServer(port=53 if config.get("system") else 0).start()
-    server.add(NAME, "A", "127.0.0.1")
-    server.add(NAME, "AAAA", "::1")
+    server.add(NAME, "A", "127.0.0.1", ttl=config.get("ttl", 60))
+    server.add(NAME, "AAAA", "::1", ttl=config.get("ttl", 60))
     server.add_soa("example.test", minimum=30)
-    if config["method"] == "syslog_handler":
+    if config["method"] in ("syslog_handler", "syslog_stream"):
         # SysLogHandler (Python 3) makes its socket for the first
         # getaddrinfo() result: keep only the family the receiver listens on.
         server.remove(NAME, "AAAA" if family == socket.AF_INET else "A")
-    if config["dns"] == "drop" and config["method"] != "syslog_handler":
+    if config["dns"] == "drop" and config["method"] not in ("syslog_handler", "syslog_stream"):
         server.set_behavior("drop")
 
     if config.get("greenfix"):
@@ -125,7 +148,7 @@ def main(config):
                        "attempts": config.get("attempts", 1)}
         greenfix.patch(**options)
 
-    method = METHODS[config["method"]]
+    method = METHODS.get(config["method"], _udp_call(None))
     receiver = socket.socket(family, socket.SOCK_DGRAM if method.kind == "udp"
                              else socket.SOCK_STREAM)
     receiver.bind((loopback, 0))
@@ -135,6 +158,10 @@ def main(config):
     sock = socket.socket(family, socket.SOCK_DGRAM if method.kind == "udp"
                          else socket.SOCK_STREAM)
 
+    if config["method"] == "syslog_stream":
+        print(json.dumps(_syslog_stream(receiver, server, config)))
+        server.stop()
+        return
     if config["method"] == "syslog_handler":
         gap, net_gap, outcome, duration = heartbeat_during(
             lambda: _syslog(sock, server, config, port))
@@ -157,6 +184,44 @@ def _syslog(sock, server, config, port):
     if config["dns"] == "drop":
         server.set_behavior("drop")
     _emit(handler)
+
+
+def _syslog_stream(receiver, server, config):
+    """The incident: records through one SysLogHandler to a name while DNS
+    goes dark (or loses queries); each emit's latency, the hub's worst gap,
+    the records that arrived."""
+    from heartbeat import clock, green
+    spawn, sleep = green()
+    arrived = []
+
+    def receive():
+        while True:
+            arrived.append(receiver.recv(1000))
+    spawn(receive)
+    handler = logging.handlers.SysLogHandler((NAME, receiver.getsockname()[1]))
+    errors = []
+    handler.handleError = lambda record: errors.append(repr(sys.exc_info()[1]))
+    if config.get("loss"):
+        server.set_behavior("drop_fraction", fraction=config["loss"], seed=1)
+    latencies = []
+    with Heartbeat() as beat:
+        start = clock()
+        for number in range(config["records"]):
+            if config.get("dark_after") is not None and clock() - start >= config["dark_after"]:
+                server.set_behavior("drop")
+            record = logging.LogRecord("greenfix.test", logging.INFO, __file__, 1,
+                                       "record %d", (number,), None)
+            before = clock()
+            handler.emit(record)
+            latencies.append(clock() - before)
+            sleep(config.get("interval", 0.01))
+        sleep(0.2)
+    handler.close()
+    latencies.sort()
+    return {"records": config["records"], "arrived": len(arrived), "errors": errors[:3],
+            "error_count": len(errors), "p99": latencies[int(len(latencies) * 0.99) - 1],
+            "max": latencies[-1], "gap": beat.gap, "net_gap": beat.net_gap,
+            "queries": server.count(), "seconds": clock() - start}
 
 
 def _emit(handler):

@@ -9,13 +9,13 @@ meet in one process.  gevent is installed only in the tox envs that list it
 
 import json
 import os
-import pkgutil
 import subprocess
 import sys
 import threading
 
 import pytest
 
+import children
 import netns
 
 pytest_plugins = ["pytester"]
@@ -28,14 +28,7 @@ ALL_HUBS = [pytest.param("eventlet", marks=pytest.mark.hubs), "gevent"]
 
 
 def require(framework):
-    # pkgutil.find_loader: finds without importing (gevent must not enter
-    # this process); deprecated on 3.12+, still present through 3.13.
-    if framework != "gevent" or pkgutil.find_loader("gevent") is not None:
-        return
-    if os.environ.get("GREENFIX_EXPECT_GEVENT") == "1":
-        pytest.fail("tox.ini installs gevent in this env, but it is missing")
-    pytest.skip("gevent is not installed in this tox env (tox.ini installs it in "
-                "py27-eventlet033, py311-eventletnewest and py313 only)")
+    children.require_framework(framework)
 
 
 def child_env(extra=None):
