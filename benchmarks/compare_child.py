@@ -8,7 +8,8 @@ It runs inside the comparison's network namespace, where libc, eventlet's
 greendns, gevent's resolvers and greenfix all read a resolv.conf that names
 the test DNS server on 127.0.0.1:53.  It monkey-patches first thing, so it
 imports nothing at module level but the standard library, and prints one
-JSON line (the last line of its output) for bench_compare.py to read.
+JSON line (the last line of its output) for bench_compare.py to read.  The
+hub's worst gap is measured by tests/heartbeat.py (tests/ is on PYTHONPATH).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -63,47 +64,6 @@ class Green(object):
             import gevent
             self.spawn, self.sleep = gevent.spawn, gevent.sleep
             self.join = lambda thread: thread.join()
-
-
-def run_queue_wait():
-    """Seconds this OS thread has been runnable but waiting for a CPU
-    (/proc/thread-self/schedstat), 0 where the kernel does not say: a
-    heartbeat gap net of it counts only time the hub was really held."""
-    try:
-        with open("/proc/thread-self/schedstat") as handle:
-            return int(handle.read().split()[1]) / 1e9
-    except (IOError, OSError, IndexError, ValueError):
-        return 0.0
-
-
-class Heartbeat(object):
-    """A green thread that ticks every millisecond; ``stop()`` returns the
-    worst gap between ticks, raw and net of CPU waits (tests/heartbeat.py
-    measures the same way, for eventlet only)."""
-
-    def __init__(self, green, interval=0.001):
-        self.green, self.interval = green, interval
-        self.ticks, self.running, self.thread = [], False, None
-
-    def _beat(self):
-        while self.running:
-            self.ticks.append((clock(), run_queue_wait()))
-            self.green.sleep(self.interval)
-
-    def start(self):
-        self.ticks, self.running = [], True
-        self.thread = self.green.spawn(self._beat)
-        self.green.sleep(0.005)
-
-    def stop(self):
-        """-> (worst raw gap, worst net gap) in seconds."""
-        self.ticks.append((clock(), run_queue_wait()))
-        self.running = False
-        self.green.join(self.thread)
-        points = self.ticks
-        raw = [b[0] - a[0] for a, b in zip(points, points[1:])]
-        net = [(b[0] - a[0]) - (b[1] - a[1]) for a, b in zip(points, points[1:])]
-        return max(raw or [0.0]), max(net or [0.0])
 
 
 def percentile(values, fraction):
@@ -162,18 +122,17 @@ def emit_records(green, handler, tag, records, interval):
     """``records`` emits ``interval`` apart under a heartbeat -> a dict of
     the emit latencies' p50/p99/max, the worst hub gaps and the errors."""
     import logging
-    beat = Heartbeat(green)
+    from heartbeat import Heartbeat
     latencies = []
-    beat.start()
-    for index in range(records):
-        record = logging.LogRecord("bench", logging.INFO, __file__, 0,
-                                   "%s %d", (tag, index), None)
-        start = clock()
-        handler.emit(record)
-        latencies.append(clock() - start)
-        green.sleep(interval)
-    gap, net_gap = beat.stop()
-    return {"sent": records, "errors": handler.errors, "gap": gap, "net_gap": net_gap,
+    with Heartbeat() as beat:
+        for index in range(records):
+            record = logging.LogRecord("bench", logging.INFO, __file__, 0,
+                                       "%s %d", (tag, index), None)
+            start = clock()
+            handler.emit(record)
+            latencies.append(clock() - start)
+            green.sleep(interval)
+    return {"sent": records, "errors": handler.errors, "gap": beat.gap, "net_gap": beat.net_gap,
             "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
             "max": max(latencies)}
 
@@ -192,16 +151,15 @@ def concurrent_senders(green, host, port, senders, pre_resolve):
             sock.sendto(b"x", (host, port))
         except Exception as exc:
             errors.append(type(exc).__name__)
-    beat = Heartbeat(green)
-    beat.start()
-    start = clock()
-    threads = [green.spawn(send) for _ in range(senders)]
-    for thread in threads:
-        green.join(thread)
-    elapsed = clock() - start
-    gap, net_gap = beat.stop()
+    from heartbeat import Heartbeat
+    with Heartbeat() as beat:
+        start = clock()
+        threads = [green.spawn(send) for _ in range(senders)]
+        for thread in threads:
+            green.join(thread)
+        elapsed = clock() - start
     sock.close()
-    return {"senders": senders, "elapsed": elapsed, "gap": gap, "net_gap": net_gap,
+    return {"senders": senders, "elapsed": elapsed, "gap": beat.gap, "net_gap": beat.net_gap,
             "errors": len(errors)}
 
 
