@@ -43,6 +43,8 @@ setup(
                      'eventlet>=0.33.3; python_version >= "3"'],
         # the oldest gevent CI runs is 21.12.0 (py38); 22.10.2 on Python 2.7
         "gevent": ["gevent>=21.12"],
+        # benchmarks/bench_compare.py --plot out.png
+        "plot": ["matplotlib"],
     },
     entry_points={
         "console_scripts": ["greenfix = greenfix.cli:main"],

@@ -3,6 +3,7 @@ PASS/FAIL against its target, exit 1 if any target is missed.
 
     python benchmarks/run.py            # or: python -m benchmarks.run
     python benchmarks/run.py --quick    # fewer rounds, 100,000 names
+    python benchmarks/run.py --compare  # and the comparison of bench_compare.py
 
 Only loopback traffic: every DNS query goes to a tests/dnsserver.py server on
 127.0.0.1 (see benchmarks/common.py).
@@ -27,8 +28,8 @@ with warnings.catch_warnings():
 eventlet.monkey_patch()
 warnings.filterwarnings("ignore", message="greenfix.patch\\(\\) was called before")
 
-from benchmarks import (bench_bound, bench_hotpath, bench_queries, bench_stale,  # noqa: E402
-                        bench_watchdog)
+from benchmarks import (bench_bound, bench_compare, bench_hotpath, bench_queries,  # noqa: E402
+                        bench_stale, bench_watchdog)
 
 
 def main(argv):
@@ -45,6 +46,8 @@ def main(argv):
         ("bound", lambda: bench_bound.run(names=100000 if quick else bench_bound.NAMES)),
         ("watchdog", lambda: bench_watchdog.run(rounds=51 if quick else 201)),
     ]
+    if "--compare" in argv:   # child processes in a network namespace (root)
+        runs.append(("comparison", lambda: bench_compare.run(quick=quick)))
     failed = []
     started = time.time()
     for name, run in runs:
