@@ -13,6 +13,7 @@ _Nameservers = Union[List[_Nameserver], Tuple[_Nameserver, ...]]
 _Path = Union[str, "os.PathLike[str]"]
 
 def patch(
+    framework: Optional[str] = ...,
     *,
     resolver: Optional[str] = ...,
     resolv_conf: _Path = ...,

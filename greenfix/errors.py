@@ -63,7 +63,10 @@ class GreenfixError(RuntimeError):
       ``TypeError`` Python raises for any function's unknown keyword;
     * ``$GREENFIX_RESOLVER`` holds a value other than ``auto``, ``greendns``,
       ``threadpool`` or blanks (when ``resolver`` is not given);
-    * eventlet cannot be imported;
+    * no green framework is found (neither eventlet nor gevent monkey-patched
+      the process or, alone, is imported) and ``framework`` is not given;
+    * ``framework`` is neither ``"eventlet"`` nor ``"gevent"``, or the
+      framework asked for (or found) cannot be imported;
     * ``resolver="greendns"`` while that backend is unavailable
       (``EVENTLET_NO_GREENDNS=yes``, or dnspython missing or unusable).
     """

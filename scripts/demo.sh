@@ -12,5 +12,5 @@ VENV=.venv-demo
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet --disable-pip-version-check . >/dev/null
+"$VENV/bin/pip" install --quiet --disable-pip-version-check ".[eventlet,gevent]" >/dev/null
 exec "$VENV/bin/python" -W ignore -m greenfix demo "$@"
