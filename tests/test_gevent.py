@@ -19,8 +19,8 @@ import six
 
 import children
 import netns
-from test_regression import EAI_AGAIN, MAX_GAP, method_params, run_scenario, \
-    run_scenario_in_netns
+from test_regression import EAI_AGAIN, MAX_GAP, check_netns_freeze_fixed, method_params, \
+    run_scenario, run_scenario_in_netns
 
 pytestmark = pytest.mark.usefixtures("gevent_installed")
 
@@ -78,12 +78,7 @@ def test_netns_gevent_freezes_without_greenfix_not_with_it(method):
     """Through /etc/resolv.conf: unpatched, gevent hands the name to libc on
     the hub, which freezes for libc's budget (one 1 s try); patched, the
     heartbeat keeps ticking and the outcome is the same."""
-    netns.require_netns()
-    unpatched = gevent_scenario_in_netns(method=method, greenfix=False, dns="drop", system=True)
-    patched = gevent_scenario_in_netns(method=method, greenfix=True, dns="drop", system=True)
-    assert unpatched["net_gap"] >= 0.9, unpatched   # the freeze this test exists to catch
-    assert patched["net_gap"] < MAX_GAP, patched
-    assert patched["outcome"] == unpatched["outcome"], (patched, unpatched)
+    check_netns_freeze_fixed(method, framework="gevent")
 
 
 @pytest.mark.slow
