@@ -35,6 +35,9 @@ def _parser():
     demo = commands.add_parser(
         "demo", help="show the hub freeze a lost DNS reply causes, and greenfix fixing it")
     demo.add_argument("--case", help=argparse.SUPPRESS)
+    demo.add_argument("--framework", choices=("eventlet", "gevent"),
+                      help="run the scenes under this framework only (default: under "
+                           "each one installed)")
     doctor = commands.add_parser(
         "doctor", help="what your resolver configuration costs unpatched, which backend "
                        "greenfix would use, and whether it is active (exit code 1: "
@@ -66,7 +69,7 @@ def main(argv=None):
     if args.case:
         demo.run_case(json.loads(args.case))
         return 0
-    return demo.main()
+    return demo.main(args.framework)
 
 
 if __name__ == "__main__":

@@ -442,17 +442,20 @@ def _conclude(namespaces):
           "\nkeep going to the address DNS gave last while it is dark.")
 
 
-def _frameworks():
-    """The green frameworks installed here (each scene runs under each)."""
+def _frameworks(asked=None):
+    """The green frameworks installed here (each scene runs under each), or
+    only ``asked``."""
     from greenfix.compat import installed
-    found = [name for name in ("eventlet", "gevent") if installed(name)]
+    found = [name for name in ("eventlet", "gevent")
+             if installed(name) and asked in (None, name)]
     if not found:
-        raise SystemExit("greenfix demo needs eventlet or gevent installed")
+        raise SystemExit("greenfix demo needs %s installed" % (asked or "eventlet or gevent"))
     return found
 
 
-def main():
-    """Run both scenes and print their tables; returns the exit status."""
+def main(framework=None):
+    """Run both scenes under each framework installed (or ``framework``)
+    and print their tables; returns the exit status."""
     folder = tempfile.mkdtemp(prefix="greenfix-demo-")
     try:
         namespaces = _Namespaces(_write_files(folder))
@@ -460,10 +463,10 @@ def main():
         print("resolver budget: 1 try x %d s; DNS on loopback only; libc runs: %s\n"
               % (TIMEOUT, namespaces.how or "not shown (no private namespaces)"))
         ok = True
-        for framework in _frameworks():
-            print("== under %s ==" % framework)
-            ok = _scene_sendto(namespaces, framework) and ok
-            ok = _scene_incident(namespaces, framework) and ok
+        for name in _frameworks(framework):
+            print("== under %s ==" % name)
+            ok = _scene_sendto(namespaces, name) and ok
+            ok = _scene_incident(namespaces, name) and ok
             print()
         _conclude(namespaces)
         return 0 if ok else 1

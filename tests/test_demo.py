@@ -1,4 +1,6 @@
-"""``python -m greenfix demo``, run as users run it, and its rows read back:
+"""``python -m greenfix demo``, run as users run it, and its rows read back
+(as root under every framework installed; the other ways of getting
+namespaces, which do not depend on the framework, under eventlet only):
 as root (``unshare -m -n``), without privileges (``unshare -r -m -n``: a root
 without capabilities, and a real unprivileged user where one can run this
 interpreter), and where namespaces cannot be had (it must say so and still
@@ -27,10 +29,12 @@ NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 NO_CAPABILITIES = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
 
 
-def run_demo(prefix=(), python=sys.executable, env=None):
-    """The demo's output (stdout and stderr), run from a neutral directory."""
+def run_demo(prefix=(), python=sys.executable, env=None, framework=None):
+    """The demo's output (stdout and stderr), run from a neutral directory;
+    under every framework installed, or ``framework`` only."""
     environment = dict(os.environ, HOME="/tmp", **(env or {}))
-    child = subprocess.Popen(list(prefix) + [python, "-m", "greenfix", "demo"],
+    only = ["--framework", framework] if framework else []
+    child = subprocess.Popen(list(prefix) + [python, "-m", "greenfix", "demo"] + only,
                              cwd="/", env=environment, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
     out = child.communicate()[0].decode("utf-8")
@@ -46,18 +50,19 @@ def incident_rows(out):
                 for match in INCIDENT_ROW.finditer(out))
 
 
-def sections(out):
+def sections(out, framework=None):
     """The demo's output per framework ("== under eventlet ==" onwards); it
-    must show every framework installed here."""
+    must show every framework installed here (or ``framework`` only)."""
     parts = re.split(r"^== under (\w+) ==$", out, flags=re.M)
     found = dict(zip(parts[1::2], parts[2::2]))
-    installed = [name for name in ("eventlet", "gevent") if pkgutil.find_loader(name)]
+    installed = [name for name in ("eventlet", "gevent")
+                 if pkgutil.find_loader(name) and framework in (None, name)]
     assert sorted(found) == installed, out
     return found
 
 
-def assert_incident_shown(out):
-    for section in sections(out).values():
+def assert_incident_shown(out, framework=None):
+    for section in sections(out, framework).values():
         assert_scenes_shown(section)
     assert "Not shown" not in out, out
 
@@ -95,12 +100,12 @@ def test_incident_as_root():
 def test_incident_without_capabilities():
     require_netns()  # root here: setpriv can drop every capability
     if not userns_works(NO_CAPABILITIES):
-        out = run_demo(NO_CAPABILITIES)
+        out = run_demo(NO_CAPABILITIES, framework="eventlet")
         assert "Not shown: the runs without greenfix" in out and "unshare -r" in out, out
         return
-    out = run_demo(NO_CAPABILITIES)
+    out = run_demo(NO_CAPABILITIES, framework="eventlet")
     assert "libc runs: a user namespace (unshare -r -m -n), unprivileged" in out, out
-    assert_incident_shown(out)
+    assert_incident_shown(out, "eventlet")
 
 
 def _python_for_nobody():
@@ -126,12 +131,12 @@ NOBODY_PYTHON = _python_for_nobody()
 def _incident_as_an_unprivileged_user(python=NOBODY_PYTHON):
     packages = os.pathsep.join(sorted(set([sysconfig.get_paths()["purelib"],
                                            sysconfig.get_paths()["platlib"]])))
-    out = run_demo(NOBODY, python, env={"PYTHONPATH": packages})
+    out = run_demo(NOBODY, python, env={"PYTHONPATH": packages}, framework="eventlet")
     if not userns_works(NOBODY):
         assert "Not shown: the runs without greenfix" in out, out
         return
     assert "libc runs: a user namespace (unshare -r -m -n), unprivileged" in out, out
-    assert_incident_shown(out)
+    assert_incident_shown(out, "eventlet")
 
 
 # Only where nobody can run this interpreter (here: the system's Python 3.11
@@ -142,10 +147,10 @@ if NOBODY_PYTHON:
 
 
 def test_without_namespaces_it_says_so_and_shows_greenfix(tmp_path):
-    out = run_demo(env={"PATH": str(tmp_path)})  # no unshare to be found
+    out = run_demo(env={"PATH": str(tmp_path)}, framework="eventlet")  # no unshare found
     assert "libc runs: not shown (no private namespaces)" in out, out
     assert "refused: unshare, ip, mount not found on PATH" in out, out
-    for section in sections(out).values():
+    for section in sections(out, "eventlet").values():
         rows = incident_rows(section)
         assert sorted(rows) == ["greenfix.patch()"], out
         delivered, due, lost, frozen, _ = rows["greenfix.patch()"]
