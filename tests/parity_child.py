@@ -186,15 +186,23 @@ METHODS = {
     # takes keywords (the C method and eventlet's, which is the C method,
     # refuse them)
     "sendmsg_address": ("dgram", "sendmsg"),
+    # gevent only: eventlet's SSL connect_ex reaches GreenSocket.connect_ex,
+    # which greenfix wraps too, so that no saved method is eventlet's alone
+    "ssl_connect_ex": ("stream", "connect_ex"),
 }
+
+#: Methods compared under one framework only.
+ONLY = {"ssl_connect_ex": "gevent"}
 
 #: The frameworks the suite runs under (``"framework"`` in the config).
 FRAMEWORKS = ("eventlet", "gevent")
 
 
-def methods(py3=sys.version_info[0] >= 3):
-    """The methods this Python has (``sendmsg`` is Python 3 only)."""
-    return sorted(m for m in METHODS if py3 or not m.startswith("sendmsg"))
+def methods(framework="eventlet", py3=sys.version_info[0] >= 3):
+    """The methods compared under ``framework`` on this Python (``sendmsg``
+    is Python 3 only)."""
+    return sorted(m for m in METHODS if (py3 or not m.startswith("sendmsg"))
+                  and ONLY.get(m, framework) == framework)
 
 
 # --------------------------------------------------------------------------
@@ -542,15 +550,15 @@ class Harness(object):
             sock.sendto(b"", (LOOPBACK[family], 9))
         wrapped = None
         try:
-            if method == "ssl_connect" and side == "c":
+            if method.startswith("ssl_") and side == "c":
                 def ssl_connect():
                     tls = self._wrap(side, sock)
                     try:
-                        return outcome(tls.connect, *args)
+                        return outcome(getattr(tls, c_name), *args)
                     finally:
                         tls.close()
                 return self._stdlib_ssl_call(ssl_connect)
-            if method == "ssl_connect":
+            if method.startswith("ssl_"):
                 wrapped = self._wrap(side, sock)
             if side == "reference" and self.framework == "gevent":
                 with self.without_greenfix():   # the method is looked up inside
@@ -743,7 +751,7 @@ def _is_connect_name_text(e, c, *_):
 
 
 #: The methods gevent resolves itself on a socket that is not non-blocking.
-GEVENT_RESOLVING = ("connect", "connect_ex", "connect_udp", "ssl_connect")
+GEVENT_RESOLVING = ("connect", "connect_ex", "connect_udp", "ssl_connect", "ssl_connect_ex")
 
 
 def _is_gevent_resolving(e, c, method, mode):
@@ -1119,7 +1127,7 @@ def run_generated(harness, family, examples, seed=None, only=None):
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as fixed_seed
 
-    names = [m for m in methods() if only is None or m in only]
+    names = [m for m in methods(harness.framework) if only is None or m in only]
     tallies = dict((m, Tally()) for m in names)
 
     @settings(max_examples=examples, derandomize=seed is None, database=None,
@@ -1151,7 +1159,7 @@ def run_cases(harness, cases):
                 "mode": "'blocking'"}
     results = []
     for method, family, address_source, extra in cases:
-        if method not in methods():
+        if method not in methods(harness.framework):
             results.append(None)
             continue
         address = eval(address_source, namespace())
