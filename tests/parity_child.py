@@ -613,19 +613,20 @@ class Harness(object):
         g = self.call("greenfix", method, family, args, mode)
         faults = self.faults[faults:]
         hub_queries = None
+        outside = []
         if windows is not None:
-            hub_queries = 0
-            for query in self.server.queries:
-                if not any(start <= query.time and (end is None or query.time <= end)
-                           for start, end in windows):
-                    hub_queries += 1
+            outside = [[query.name, query.rdtype, round(query.time - started, 4)]
+                       for query in self.server.queries
+                       if not any(start <= query.time and (end is None or query.time <= end)
+                                  for start, end in windows)]
+            hub_queries = len(outside)
         cls = classify(host, family, mode, c, e, g)
         if cls == "divergence:answer-order" and not self._explains_order(
                 method, family, args, host, mode, e, g):
             cls = "divergence:greenfix"
         return {"c": c, "reference": e, "greenfix": g, "class": cls,
                 "quirk": framework_quirk(self.framework, method, mode, host, family, c, e), "mode": mode,
-                "hub_queries": hub_queries, "faults": faults,
+                "hub_queries": hub_queries, "outside_queries": outside, "faults": faults,
                 "seconds": round(time.time() - started, 4)}
 
     def _explains_order(self, method, family, args, host, mode, e, g):

@@ -176,10 +176,11 @@ def _describe(tally):
         result = case["result"]
         if result["class"].startswith("divergence:") or result["hub_queries"]:
             out.append("%s %s extra=%s\n   reference %r\n   greenfix  %r\n   c         %r"
-                       "\n   class %s, libc lookups on the hub: %s"
+                       "\n   class %s, libc lookups on the hub: %s %s"
                        % (case["method"], case["address"], case["extra"],
                           result["reference"], result["greenfix"], result["c"],
-                          result["class"], result["hub_queries"]))
+                          result["class"], result["hub_queries"],
+                          result.get("outside_queries", "")))
     return "\n".join(out)
 
 
