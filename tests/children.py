@@ -15,11 +15,14 @@ with :func:`child_env` too.  ``tests/test_children.py`` checks all of it.
 ``popen(args, **kwargs)``     ``subprocess.Popen([sys.executable] + args)``
                               with that environment, in ``tests/``
 ``check_output(args, extra_env=None)``  its stdout (bytes); non-zero exit raises
+``require_framework(name)``   skip a test whose children need gevent where it is
+                              not installed (fail where tox.ini installs it)
 """
 
 from __future__ import absolute_import
 
 import os
+import pkgutil
 import subprocess
 import sys
 
@@ -70,7 +73,6 @@ def require_framework(framework):
     installed; fail instead where tox.ini installs it (gevent:
     GREENFIX_EXPECT_GEVENT=1).  Finds without importing: the framework must
     not enter this process."""
-    import pkgutil   # find_loader: deprecated on 3.12+, still there in 3.13
     import pytest
     if pkgutil.find_loader(framework) is not None:
         return

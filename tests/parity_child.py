@@ -52,7 +52,9 @@ tests import it for :data:`RESOLV_CONF`, :data:`HOSTS` and the names.
 
 from __future__ import absolute_import, print_function
 
+import contextlib
 import errno
+import functools
 import json
 import sys
 import time
@@ -180,12 +182,27 @@ METHODS = {
     "sendto": ("dgram", "sendto"),
     "sendto_flags": ("dgram", "sendto"),
     "sendmsg": ("dgram", "sendmsg"),
+    # sendmsg(buffers, ancdata, flags, address=address): gevent's sendmsg
+    # takes keywords (the C method and eventlet's, which is the C method,
+    # refuse them)
+    "sendmsg_address": ("dgram", "sendmsg"),
+    # gevent only: eventlet's SSL connect_ex reaches GreenSocket.connect_ex,
+    # which greenfix wraps too, so that no saved method is eventlet's alone
+    "ssl_connect_ex": ("stream", "connect_ex"),
 }
 
+#: Methods compared under one framework only.
+ONLY = {"ssl_connect_ex": "gevent"}
 
-def methods(py3=sys.version_info[0] >= 3):
-    """The methods this Python has (``sendmsg`` is Python 3 only)."""
-    return sorted(m for m in METHODS if py3 or m != "sendmsg")
+#: The frameworks the suite runs under (``"framework"`` in the config).
+FRAMEWORKS = ("eventlet", "gevent")
+
+
+def methods(framework="eventlet", py3=sys.version_info[0] >= 3):
+    """The methods compared under ``framework`` on this Python (``sendmsg``
+    is Python 3 only)."""
+    return sorted(m for m in METHODS if (py3 or not m.startswith("sendmsg"))
+                  and ONLY.get(m, framework) == framework)
 
 
 # --------------------------------------------------------------------------
@@ -249,8 +266,22 @@ def namespace():
 # --------------------------------------------------------------------------
 # The run.
 
-#: The stdlib classes as they were before ``eventlet.monkey_patch()``.
+#: The stdlib classes as they were before monkey-patching.
 ORIGINAL = {}
+
+
+def monkey_patch(framework):
+    """The framework's monkey-patching of the whole process."""
+    if framework == "gevent":
+        import gevent
+        from gevent import monkey
+        monkey.patch_all()
+        # no traceback on stderr for each lookup its thread pool fails
+        # (gevent's getaddrinfo raises the error all the same)
+        gevent.get_hub().exception_stream = None
+    else:
+        import eventlet
+        eventlet.monkey_patch()
 
 
 def main(argv):
@@ -259,10 +290,14 @@ def main(argv):
     import ssl
     ORIGINAL.update(socket=socket.socket, SSLContext=ssl.SSLContext,
                     SSLSocket=ssl.SSLSocket)
-    import eventlet
-    eventlet.monkey_patch()
     config = json.loads(argv[0])
-    harness = Harness()
+    framework = config.get("framework", "eventlet")
+    # Before monkey-patching: the DNS server's threads and locks come from
+    # the threading module it imports, and gevent patches ``_thread`` in
+    # place (a copy of threading made after patch_all() would be green).
+    import dnsserver  # noqa: F401
+    monkey_patch(framework)
+    harness = Harness(framework)
     try:
         if config["mode"] == "generate":
             report = run_generated(harness, config["family"], config["examples"],
@@ -278,14 +313,15 @@ def main(argv):
 class Harness(object):
     """The DNS server, the TCP listener and the three ways of calling."""
 
-    def __init__(self):
-        from eventlet.greenio.base import GreenSocket
-        from eventlet.green import ssl as green_ssl
+    def __init__(self, framework="eventlet"):
         import socket
         import ssl
 
         from dnsserver import DNSServer
+        from greenfix import frameworks
 
+        self.framework = framework
+        self.green = frameworks.load(framework)
         self.socket = socket
         self.green_ssl = ssl
         self.families = {"inet": socket.AF_INET, "inet6": socket.AF_INET6}
@@ -297,26 +333,35 @@ class Harness(object):
         self.server.add_soa(ZONE, minimum=30)
         self._listeners = self._listen()
 
-        # eventlet's methods before greenfix wraps them.
-        self.eventlet_methods = {
+        # eventlet's methods before greenfix wraps them (under gevent, the
+        # reference side runs with greenfix's replacements put back: see
+        # without_greenfix()).
+        self.eventlet_methods = self._eventlet_methods() if framework == "eventlet" else {}
+
+        import greenfix
+        from greenfix import control
+        greenfix.patch()
+        self.patches = control._state.patches
+        self.faults = []
+        self.fault_check = False
+        self.resolver_windows = self._watch_resolver(control)
+        self._contexts = {}
+
+    @staticmethod
+    def _eventlet_methods():
+        from eventlet.greenio.base import GreenSocket
+        from eventlet.green import ssl as green_ssl
+        return {
             "connect": GreenSocket.__dict__["connect"],
             "connect_ex": GreenSocket.__dict__["connect_ex"],
             "sendto": GreenSocket.__dict__["sendto"],
             "ssl_connect": green_ssl.GreenSSLSocket.__dict__["connect"],
         }
 
-        import greenfix
-        from greenfix import control
-        greenfix.patch()
-        self.faults = []
-        self.fault_check = False
-        self.resolver_windows = self._watch_resolver(control)
-        self._contexts = {}
-
     def _listen(self):
-        from eventlet import patcher
-        raw = patcher.original("socket")
-        threading = patcher.original("threading")
+        import dnsserver
+        raw = dnsserver._socket   # its unpatched socket module
+        start_new_thread = self.green.original_thread().start_new_thread
         listeners = []
         for family, host in ((raw.AF_INET, "0.0.0.0"), (raw.AF_INET6, "::")):
             sock = raw.socket(family, raw.SOCK_STREAM)
@@ -334,9 +379,7 @@ class Harness(object):
                     except Exception:
                         return
                     conn.close()
-            thread = threading.Thread(target=accept)
-            thread.daemon = True
-            thread.start()
+            start_new_thread(accept, ())
         return listeners
 
     def _watch_resolver(self, control):
@@ -370,7 +413,32 @@ class Harness(object):
 
         setattr(owner, attribute, Recording())
         self._watch_faults(inner)
+        self._watch_lookups(control._state.lookups, windows)
         return windows
+
+    @staticmethod
+    def _watch_lookups(cached_lookups, windows):
+        """Record the calls of the framework's own lookup functions behind
+        greenfix's cached ``getaddrinfo`` too: gevent's ``connect`` on a
+        socket with a timeout resolves through them (gevent's resolver,
+        off the hub)."""
+        if cached_lookups is None:
+            return
+        reference = cached_lookups.reference
+
+        def recorded(function):
+            def call(*args, **kwargs):
+                window = [time.time(), None]
+                windows.append(window)
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    window[1] = time.time()
+            return staticmethod(call)
+
+        names = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr")
+        cached_lookups.reference = type("Recorded", (object,), dict(
+            (name, recorded(getattr(reference, name))) for name in names))
 
     def _watch_faults(self, guarded):
         """Count greendns faults: "auto" answers a call libc's way (the
@@ -393,6 +461,27 @@ class Harness(object):
                 raise
         primary.resolve = watched
         self.fault_check = True
+
+    @contextlib.contextmanager
+    def without_greenfix(self):
+        """The framework as it was before ``greenfix.patch()``: every
+        replacement greenfix made (methods, lookup functions) put back for
+        the duration of one reference call, then greenfix's again."""
+        from greenfix.patchers.state import _MISSING
+        replaced = list(self.patches._undo)
+        for owner, name, original, _ in replaced:
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        try:
+            yield
+        finally:
+            for owner, name, _, replacement in replaced:
+                setattr(owner, name, replacement)
+
+    def green_version(self):
+        return __import__(self.framework).__version__
 
     def close(self):
         for sock in self._listeners:
@@ -461,30 +550,39 @@ class Harness(object):
             sock.sendto(b"", (LOOPBACK[family], 9))
         wrapped = None
         try:
-            if method == "ssl_connect" and side == "c":
+            if method.startswith("ssl_") and side == "c":
                 def ssl_connect():
                     tls = self._wrap(side, sock)
                     try:
-                        return outcome(tls.connect, *args)
+                        return outcome(getattr(tls, c_name), *args)
                     finally:
                         tls.close()
                 return self._stdlib_ssl_call(ssl_connect)
-            if method == "ssl_connect":
+            if method.startswith("ssl_"):
                 wrapped = self._wrap(side, sock)
-                if side == "eventlet":
-                    return outcome(self.eventlet_methods["ssl_connect"], wrapped, *args)
-                return outcome(wrapped.connect, *args)
-            if side == "eventlet":
-                if c_name in self.eventlet_methods:
-                    return outcome(self.eventlet_methods[c_name], sock, *args)
-                if c_name == "bind":
-                    return outcome(sock.__dict__["bind"], *args)
-                return outcome(getattr(sock.fd, c_name), *args)
-            return outcome(getattr(sock, c_name), *args)
+            if side == "reference" and self.framework == "gevent":
+                with self.without_greenfix():   # the method is looked up inside
+                    return outcome(self._method(side, method, c_name, wrapped or sock), *args)
+            return outcome(self._method(side, method, c_name, wrapped or sock), *args)
         finally:
             if wrapped is not None:
                 wrapped.close()
             sock.close()
+
+    def _method(self, side, method, c_name, sock):
+        """The bound method ``side`` calls: eventlet's reference is its
+        method as saved before ``greenfix.patch()``, every other the
+        socket's own."""
+        if method == "sendmsg_address":
+            return _with_address_keyword(getattr(sock, c_name))
+        if side != "reference" or self.framework != "eventlet":
+            return getattr(sock, c_name)
+        saved = self.eventlet_methods.get("ssl_connect" if method == "ssl_connect" else c_name)
+        if saved is not None:
+            return functools.partial(saved, sock)
+        if c_name == "bind":
+            return sock.__dict__["bind"]
+        return getattr(sock.fd, c_name)
 
     def compare(self, method, family, args, host, mode="blocking"):
         """The three outcomes, greenfix's classification against eventlet,
@@ -496,7 +594,7 @@ class Harness(object):
         this process longer than the resolver's 1 s timeout (a loaded CI
         machine): such a difference is compared once more."""
         result = self._compare(method, family, args, host, mode)
-        outcomes = (result["c"], result["eventlet"], result["greenfix"])
+        outcomes = (result["c"], result["reference"], result["greenfix"])
         if result["class"].startswith("divergence:") and any(
                 o[0] == "raise" and o[2] == EAI_AGAIN for o in outcomes):
             result = self._compare(method, family, args, host, mode)
@@ -506,7 +604,7 @@ class Harness(object):
     def _compare(self, method, family, args, host, mode):
         started = time.time()
         c = self.call("c", method, family, args, mode)
-        e = self.call("eventlet", method, family, args, mode)
+        e = self.call("reference", method, family, args, mode)
         self.server.clear_log()
         windows = self.resolver_windows
         if windows is not None:
@@ -515,19 +613,20 @@ class Harness(object):
         g = self.call("greenfix", method, family, args, mode)
         faults = self.faults[faults:]
         hub_queries = None
+        outside = []
         if windows is not None:
-            hub_queries = 0
-            for query in self.server.queries:
-                if not any(start <= query.time and (end is None or query.time <= end)
-                           for start, end in windows):
-                    hub_queries += 1
+            outside = [[query.name, query.rdtype, round(query.time - started, 4)]
+                       for query in self.server.queries
+                       if not any(start <= query.time and (end is None or query.time <= end)
+                                  for start, end in windows)]
+            hub_queries = len(outside)
         cls = classify(host, family, mode, c, e, g)
         if cls == "divergence:answer-order" and not self._explains_order(
                 method, family, args, host, mode, e, g):
             cls = "divergence:greenfix"
-        return {"c": c, "eventlet": e, "greenfix": g, "class": cls,
-                "quirk": eventlet_quirk(host, family, c, e), "mode": mode,
-                "hub_queries": hub_queries, "faults": faults,
+        return {"c": c, "reference": e, "greenfix": g, "class": cls,
+                "quirk": framework_quirk(self.framework, method, mode, host, family, c, e), "mode": mode,
+                "hub_queries": hub_queries, "outside_queries": outside, "faults": faults,
                 "seconds": round(time.time() - started, 4)}
 
     def _explains_order(self, method, family, args, host, mode, e, g):
@@ -539,8 +638,15 @@ class Harness(object):
         outcomes = []
         for numeric in candidates:
             numeric_args = args[:-1] + ((numeric,) + tuple(address[1:]),)
-            outcomes.append(self.call("eventlet", method, family, numeric_args, mode))
+            outcomes.append(self.call("reference", method, family, numeric_args, mode))
         return e in outcomes and g in outcomes
+
+
+def _with_address_keyword(function):
+    """``function(buffers, ancdata, flags, address=address)``."""
+    def call(buffers, ancdata, flags, address):
+        return function(buffers, ancdata, flags, address=address)
+    return call
 
 
 def outcome(func, *args):
@@ -559,7 +665,7 @@ def outcome(func, *args):
 # greenfix's outcome is compared with it; the C method's outcome only
 # explains where eventlet itself departs from CPython (its "quirks").
 
-def _is_errno_name_text(e, c):
+def _is_errno_name_text(e, c, *_):
     """eventlet's connect raises ``OSError(err, errno.errorcode[err])``
     (``eventlet/greenio/base.py`` ``socket_connect``): the same type and
     errno as the C method, with the code's name for text."""
@@ -581,7 +687,7 @@ def host_name(host):
     return host.lower().rstrip(".")
 
 
-def _is_connect_ex_text(e, c):
+def _is_connect_ex_text(e, c, *_):
     """eventlet's ``connect`` calls the C ``connect_ex``, so errors that
     name their caller say ``connect_ex()`` where the C ``connect`` says
     ``connect()``."""
@@ -589,7 +695,7 @@ def _is_connect_ex_text(e, c):
             and e[3] == c[3].replace("connect()", "connect_ex()") and e[3] != c[3])
 
 
-def _is_connect_ex_raising(e, c):
+def _is_connect_ex_raising(e, c, *_):
     """eventlet's ``connect_ex`` (no timeout) raises the error of an
     immediately failing ``connect_ex`` instead of returning it: the C method
     returns errno N, eventlet raises OSError N."""
@@ -597,7 +703,7 @@ def _is_connect_ex_raising(e, c):
             and c[1] == repr(e[2]))
 
 
-def _is_connect_ex_returning(e, c):
+def _is_connect_ex_returning(e, c, *_):
     """eventlet's ``connect_ex`` with a timeout catches every ``OSError``
     the C ``connect_ex`` raises and returns ``get_errno()`` of it: a
     ``gaierror`` (-2, -3, -5...) becomes a return value where the C method
@@ -634,15 +740,49 @@ def py2_uninitialised_ipv6(host, family):
     return data is not None and scans_as_dotted_quad(data)
 
 
-def eventlet_quirk(host, family, c, e):
-    """``same`` when eventlet gives the C method's outcome, else the
-    :data:`EVENTLET_QUIRKS` category that explains the difference,
+def _is_connect_name_text(e, c, *_):
+    """The same error, naming the other C method: gevent's ``connect_ex``
+    on a non-blocking socket calls the C ``connect``, its ``connect`` with
+    a timeout the C ``connect_ex``."""
+    if e[0] != "raise" or c[0] != "raise" or e[1:3] != c[1:3]:
+        return False
+    swapped = c[3].replace("connect_ex()", "connect()") if "connect_ex()" in c[3] \
+        else c[3].replace("connect()", "connect_ex()")
+    return e[3] == swapped != c[3]
+
+
+#: The methods gevent resolves itself on a socket that is not non-blocking.
+GEVENT_RESOLVING = ("connect", "connect_ex", "connect_udp", "ssl_connect", "ssl_connect_ex")
+
+
+def _is_gevent_resolving(e, c, method, mode):
+    """gevent's ``connect`` and ``connect_ex`` on a blocking socket or one
+    with a timeout resolve the address themselves (``_resolve_addr()``:
+    gevent's ``getaddrinfo`` with its own checks of the address, the IPv6
+    flowinfo and scope id taken from the lookup's answer) and hand the C
+    method a numeric address."""
+    return method in GEVENT_RESOLVING and mode != "nonblocking"
+
+
+#: gevent's own departures from the C methods (see :data:`EVENTLET_QUIRKS`).
+GEVENT_QUIRKS = [
+    ("gevent-connect-text", _is_connect_name_text),
+    ("gevent-resolves", _is_gevent_resolving),
+    ("gevent-sendmsg-keywords", lambda e, c, method, mode: method == "sendmsg_address"),
+]
+
+QUIRKS = {"eventlet": EVENTLET_QUIRKS, "gevent": GEVENT_QUIRKS}
+
+
+def framework_quirk(framework, method, mode, host, family, c, e):
+    """``same`` when the framework's method gives the C method's outcome,
+    else the category of :data:`QUIRKS` that explains the difference,
     ``cpython2-uninitialised-ipv6`` (:func:`py2_uninitialised_ipv6`), else
     ``other``."""
     if e == c:
         return "same"
-    for category, predicate in EVENTLET_QUIRKS:
-        if predicate(e, c):
+    for category, predicate in QUIRKS[framework]:
+        if predicate(e, c, method, mode):
             return category
     if py2_uninitialised_ipv6(host, family):
         return "cpython2-uninitialised-ipv6"
@@ -906,7 +1046,7 @@ def call_args(method, address, extra):
         return (extra["data"], address)
     if method == "sendto_flags":
         return (extra["data"], extra["flags"], address)
-    if method == "sendmsg":
+    if method in ("sendmsg", "sendmsg_address"):
         return (extra["buffers"], extra["ancdata"], extra["flags"], address)
     return (address,)
 
@@ -958,7 +1098,7 @@ class Tally(object):
                 self.fault_samples.extend(result["faults"][:5 - len(self.fault_samples)])
         if cls == "parity" and not blocking and result["quirk"] != "other":
             return
-        key = json.dumps([cls, result["quirk"], blocking, result["eventlet"][:3],
+        key = json.dumps([cls, result["quirk"], blocking, result["reference"][:3],
                           result["greenfix"][:3]])
         bucket = self.samples.get(key)
         if bucket is None:
@@ -988,7 +1128,7 @@ def run_generated(harness, family, examples, seed=None, only=None):
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as fixed_seed
 
-    names = [m for m in methods() if only is None or m in only]
+    names = [m for m in methods(harness.framework) if only is None or m in only]
     tallies = dict((m, Tally()) for m in names)
 
     @settings(max_examples=examples, derandomize=seed is None, database=None,
@@ -1007,6 +1147,7 @@ def run_generated(harness, family, examples, seed=None, only=None):
     start = time.time()
     check()
     return {"family": family, "python": sys.version.split()[0],
+            "framework": harness.framework, "version": harness.green_version(),
             "elapsed": time.time() - start,
             "blocking_check": harness.resolver_windows is not None,
             "fault_check": harness.fault_check,
@@ -1019,7 +1160,7 @@ def run_cases(harness, cases):
                 "mode": "'blocking'"}
     results = []
     for method, family, address_source, extra in cases:
-        if method not in methods():
+        if method not in methods(harness.framework):
             results.append(None)
             continue
         address = eval(address_source, namespace())
@@ -1029,6 +1170,7 @@ def run_cases(harness, cases):
                                  _host_of(address), values["mode"])
         results.append(result)
     return {"python": sys.version.split()[0], "results": results,
+            "framework": harness.framework, "version": harness.green_version(),
             "blocking_check": harness.resolver_windows is not None,
             "fault_check": harness.fault_check}
 

@@ -33,6 +33,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 import netns  # noqa: E402
 import parity_child  # noqa: E402
+from children import require_framework  # noqa: E402
 
 pytestmark = pytest.mark.parity
 
@@ -45,8 +46,9 @@ _lock = threading.Lock()
 _reports = {}
 
 
-def _run_family(family, out):
-    config = {"mode": "generate", "family": family, "examples": EXAMPLES,
+def _run_family(framework, family, out):
+    config = {"mode": "generate", "framework": framework, "family": family,
+              "examples": EXAMPLES,
               "seed": int(SEED) if SEED is not None else None}
     try:
         out[family] = netns.run_in_netns(
@@ -60,12 +62,13 @@ def _run_family(family, out):
 def format_report(reports):
     """The parity report as text lines."""
     first = reports[FAMILIES[0]]
-    lines = ["greenfix parity (reference: eventlet's own method): Python %s, "
+    lines = ["greenfix parity (reference: %s %s's own method): Python %s, "
              "%d generated calls per family, seed %s"
-             % (first["python"], EXAMPLES, SEED or "fixed (derandomize)"),
-             "%-7s %-13s %8s %8s %10s %11s %11s %7s %9s %8s"
+             % (first["framework"], first["version"], first["python"], EXAMPLES,
+                SEED or "fixed (derandomize)"),
+             "%-7s %-15s %8s %8s %10s %11s %11s %7s %9s %8s"
              % ("family", "method", "examples", "parity", "documented", "divergences",
-                "hub-lookups", "faults", "eventlet!=C", "seconds")]
+                "hub-lookups", "faults", "ref!=C", "seconds")]
     totals = dict(examples=0, parity=0, documented=0, divergences=0, blocking=0,
                   faults=0, quirks=0)
     categories = {}
@@ -86,7 +89,7 @@ def format_report(reports):
                 if quirk != "same":
                     differing += count
                     quirks[quirk] = quirks.get(quirk, 0) + count
-            lines.append("%-7s %-13s %8d %8d %10d %11d %11d %7d %9d %8.1f"
+            lines.append("%-7s %-15s %8d %8d %10d %11d %11d %7d %9d %8.1f"
                          % (family, method, tally["examples"], tally["parity"],
                             counts["documented"], counts["divergences"],
                             tally["blocking"], tally["faults"], differing,
@@ -97,32 +100,35 @@ def format_report(reports):
                 totals[key] += counts[key]
             totals["quirks"] += differing
     examples = totals["examples"] or 1
-    lines.append("total: %d calls; greenfix gives eventlet's outcome in %.2f%%; "
+    lines.append("total: %d calls; greenfix gives %s's outcome in %.2f%%; "
                  "documented differences %d; undocumented divergences %d; libc lookups "
-                 "on the hub %d; greendns faults %d; eventlet differs from the C method "
+                 "on the hub %d; greendns faults %d; %s differs from the C method "
                  "in %d"
-                 % (totals["examples"], 100.0 * totals["parity"] / examples,
+                 % (totals["examples"], first["framework"],
+                    100.0 * totals["parity"] / examples,
                     totals["documented"], totals["divergences"], totals["blocking"],
-                    totals["faults"], totals["quirks"]))
+                    totals["faults"], first["framework"], totals["quirks"]))
     for cls in sorted(categories):
         lines.append("  %-45s %6d" % (cls, categories[cls]))
     for quirk in sorted(quirks):
-        lines.append("  eventlet vs C: %-30s %6d" % (quirk, quirks[quirk]))
+        lines.append("  %s vs C: %-30s %6d" % (first["framework"], quirk, quirks[quirk]))
     lines.append("elapsed: %s" % ", ".join("%s %.1f s" % (f, reports[f]["elapsed"])
                                            for f in FAMILIES))
     return lines
 
 
-@pytest.fixture(scope="module")
-def reports(request):
-    """Both families' reports, from two children running at once."""
+@pytest.fixture
+def reports(request, framework):
+    """Both families' reports under ``framework``, from two children running
+    at once (once per framework and test session)."""
     netns.require_netns()
+    require_framework(framework)
     if os.environ.get("CI") != "true":
         pytest.importorskip("hypothesis")
     with _lock:
-        if "value" not in _reports:
+        if framework not in _reports:
             runs = {}
-            threads = [threading.Thread(target=_run_family, args=(family, runs))
+            threads = [threading.Thread(target=_run_family, args=(framework, family, runs))
                        for family in FAMILIES]
             for thread in threads:
                 thread.start()
@@ -135,13 +141,15 @@ def reports(request):
                     raise run
                 run.check()
                 result[family] = run.report()
-            _reports["value"] = result
+            _reports[framework] = result
             _show(request.config, format_report(result))
             path = os.environ.get("GREENFIX_PARITY_REPORT")
             if path:
+                if framework != parity_child.FRAMEWORKS[0]:
+                    path = "%s.%s" % (path, framework)
                 with open(path, "w") as handle:
                     json.dump(result, handle, indent=1, sort_keys=True)
-    return _reports["value"]
+    return _reports[framework]
 
 
 def _show(config, lines):
@@ -167,16 +175,19 @@ def _describe(tally):
     for case in tally["samples"]:
         result = case["result"]
         if result["class"].startswith("divergence:") or result["hub_queries"]:
-            out.append("%s %s extra=%s\n   eventlet %r\n   greenfix %r\n   c        %r"
-                       "\n   class %s, libc lookups on the hub: %s"
+            out.append("%s %s extra=%s\n   reference %r\n   greenfix  %r\n   c         %r"
+                       "\n   class %s, libc lookups on the hub: %s %s"
                        % (case["method"], case["address"], case["extra"],
-                          result["eventlet"], result["greenfix"], result["c"],
-                          result["class"], result["hub_queries"]))
+                          result["reference"], result["greenfix"], result["c"],
+                          result["class"], result["hub_queries"],
+                          result.get("outside_queries", "")))
     return "\n".join(out)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.parametrize("method", parity_child.methods())
+@pytest.mark.parametrize("framework, method", [
+    (framework, method) for framework in parity_child.FRAMEWORKS
+    for method in parity_child.methods(framework)])
 def test_parity(reports, method, family):
     report = reports[family]
     tally = report["methods"][method]
@@ -199,12 +210,14 @@ def test_every_category_is_documented():
     with open(DOCS) as handle:
         text = handle.read()
     categories = [name for name, _ in parity_child.DOCUMENTED_DIFFERENCES]
-    categories += [name for name, _ in parity_child.EVENTLET_QUIRKS]
+    for quirks in parity_child.QUIRKS.values():
+        categories += [name for name, _ in quirks]
     categories.append("cpython2-uninitialised-ipv6")
     for category in categories:
         assert "``%s``" % category in text, category
 
 
+@pytest.mark.parametrize("framework", parity_child.FRAMEWORKS)
 def test_every_mode_was_generated(reports):
     """The generated calls cover every socket set-up (timeout,
     non-blocking, setdefaulttimeout) for every method."""

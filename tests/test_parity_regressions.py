@@ -340,7 +340,7 @@ def test_case(results, case):
     result = results[name]
     if result is None:
         pytest.skip("%s does not exist on Python %s" % (method, sys.version.split()[0]))
-    c, e, g = result["c"], result["eventlet"], result["greenfix"]
+    c, e, g = result["c"], result["reference"], result["greenfix"]
     assert result["hub_queries"] == 0, result  # libc never resolved on the hub
     assert not result["faults"], result  # greendns answered, not the thread pool
     if pinned_c is not None:

@@ -15,8 +15,8 @@ import threading
 
 import pytest
 
-import children
 import netns
+from children import require_framework
 
 pytest_plugins = ["pytester"]
 
@@ -25,10 +25,6 @@ CHILD = os.path.join(HERE, "watchdog_child.py")
 FRAMEWORKS = ["eventlet", "gevent"]
 # the eventlet cases of the core tests also run under every eventlet hub
 ALL_HUBS = [pytest.param("eventlet", marks=pytest.mark.hubs), "gevent"]
-
-
-def require(framework):
-    children.require_framework(framework)
 
 
 def child_env(extra=None):
@@ -40,7 +36,7 @@ def child_env(extra=None):
 
 
 def run_child(framework, scenario, env=None):
-    require(framework)
+    require_framework(framework)
     proc = subprocess.Popen([sys.executable, CHILD, framework, scenario],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=child_env(env), cwd=HERE)
@@ -161,7 +157,7 @@ RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 def test_report_arrives_while_sendto_resolves_a_blackholed_name(framework):
     """The original report's freeze, unpatched: libc waits for a DNS answer
     that never comes, the watchdog reports during the wait."""
-    require(framework)
+    require_framework(framework)
     netns.require_netns()
     script = ("import sys\nsys.argv[1:] = [%r, 'sendto_name']\n"
               "exec(compile(open(%r).read(), %r, 'exec'))\n" % (framework, CHILD, CHILD))
@@ -215,7 +211,7 @@ def tester(request):
 
 
 def sample_suite(tester, framework, body=SAMPLE):
-    require(framework)
+    require_framework(framework)
     tester.makepyfile(**{"%s_originals" % framework: ORIGINALS[framework]})
     tester.makeconftest("import %s_originals\n" % framework)
     tester.makepyfile(test_sample=body.format(framework=framework))
@@ -294,7 +290,7 @@ def test_numeric_address():
 @pytest.mark.skipif(not hasattr(sys, "addaudithook"), reason="strict mode needs Python 3.8+")
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_plugin_strict_mode(tester, framework):
-    require(framework)
+    require_framework(framework)
     sample_suite(tester, framework, STRICT_SAMPLE)
     extra = {"eventlet": 'original_socket = original("socket").socket\n',
              "gevent": 'original_socket = monkey.get_original("socket", "socket")\n'}
