@@ -1,6 +1,6 @@
 """The hot path: a call to a host greenfix has seen before.
 
-One structure, :class:`HotTable`, and its two readers, all here:
+One structure, :class:`HotTable`, and its readers, all here:
 
 ``HotTable.tables[family]``
     a dict, per address family, from the host object a caller passed to
@@ -26,8 +26,10 @@ One structure, :class:`HotTable`, and its two readers, all here:
 :meth:`HotTable.translate`
     for every wrapped method (``Translator.translate``);
 :func:`green_sendto`
-    ``GreenSocket.sendto``, which loggers and metrics clients call for every
-    record, with the lookup inline.
+    eventlet's ``GreenSocket.sendto``, which loggers and metrics clients
+    call for every record, with the lookup inline;
+:func:`gevent_sendto`
+    gevent's ``socket.sendto``, the same for gevent.
 
 A name is served to any tuple, kept or built per call, from any socket of
 the family: nothing is remembered per caller tuple.  What decides a host
@@ -242,4 +244,54 @@ def green_sendto(hot, wrapper, family_of):
             entry.hits += 1
             return send_loop(self, fd.sendto, data, head + address[1:])
         return slow(self, data, args)
+    return sendto
+
+
+# -------------------------------------------------------------------------
+# gevent's socket.sendto
+
+def gevent_sendto(hot, wrapper, original, would_block):
+    """gevent's ``socket.sendto`` with the hot path inline.
+
+    gevent's own (``SocketMixin.sendto(self, *args)``, the same from 21.12
+    to 26.x) tries ``self._sock.sendto(*args)`` at once and only if that
+    raises EWOULDBLOCK waits and tries again.  ``sendto(data, address)`` to
+    a literal here makes the same first try, with the family's table looked
+    up on the way; a cached name, with the cached address as
+    :func:`green_sendto` hands it over.  When the try raises, and gevent
+    would wait (``would_block(sock, exc)``), the call goes on in
+    ``original``, gevent's own function, which tries again first: the
+    first try sent nothing, so the outcome is gevent's.  Anything else
+    (flags, other shapes, names not cached or expired, bad input, a closed
+    socket on Python 2) goes to ``wrapper``.
+
+    gevent's socket has ``__slots__`` and no ``__dict__``, so there is no
+    per-socket memo as under eventlet: the family comes from the C socket
+    (``self._sock.family``, an int on Python 2 and 3).
+
+    FIGURES"""
+    tables = hot.tables
+    clock, _type, _str, _tuple, error = _clock, type, str, tuple, socket.error
+
+    def sendto(self, *args):
+        sock = self._sock
+        try:
+            data, address = args
+            host = address[0]
+            hit = tables[sock.family][host]
+        except Exception:  # other shapes, odd objects, hosts not seen
+            return wrapper(self, *args)
+        if hit is not None:  # a name
+            key, head, expires, entry = hit
+            if not (expires > clock() and (host is key or _type(host) is _str)
+                    and _type(address) is _tuple):
+                return wrapper(self, *args)
+            entry.hits += 1
+            address = head + address[1:]
+        try:
+            return sock.sendto(data, address)
+        except error as exc:
+            if not would_block(self, exc):
+                raise
+        return original(self, data, address)
     return sendto
