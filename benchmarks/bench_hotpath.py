@@ -1,10 +1,11 @@
 """Hot path: ``sendto`` to a cached name vs to the IP literal (patched), and
 to the IP literal patched vs unpatched, for every way callers hand over their
 address: one tuple kept (loggers), a new tuple per call (metrics and tracing
-clients), several senders each with its own tuple to one name; IPv4 and IPv6.
+clients), several senders each with its own tuple to one name; IPv4 and IPv6;
+under eventlet and under gevent (``run(framework="gevent")``).
 
-Targets, per caller style and family: cached name <= 1.10x literal; literal
-patched <= 1.03x unpatched.
+Targets, per framework, caller style and family: cached name <= 1.10x
+literal; literal patched <= 1.03x unpatched.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -83,7 +84,8 @@ class _Family(object):
 
 def _variants(families, calls):
     """{(style, family, kind): (timer, patched?)}; kind "name", "literal"
-    (patched) or "unpatched" (the literal through eventlet's own sendto)."""
+    (patched) or "unpatched" (the literal through the framework's own
+    sendto)."""
     variants = {}
     for family_name, fam in families.items():
         for style in STYLES:
@@ -107,20 +109,80 @@ def _count_slow_calls(translator):
     return counter
 
 
-def measure(calls=200, rounds=501):
+class _Framework(object):
+    """What the benchmark needs of a framework: the code a worker runs
+    first to monkey-patch (before greenfix or the test DNS server import
+    anything, as an application does), the green socket class whose
+    ``sendto`` greenfix replaces, and words for the table."""
+
+    def __init__(self, monkey_patch, socket_class, described):
+        self.monkey_patch = monkey_patch
+        self.socket_class = socket_class
+        self.described = described
+
+
+def _eventlet_socket():
+    from eventlet.greenio.base import GreenSocket
+    return GreenSocket
+
+
+def _gevent_socket():
+    from gevent.socket import socket as gevent_socket
+    return gevent_socket
+
+
+FRAMEWORKS = {
+    "eventlet": _Framework(
+        "import warnings\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('ignore')  # eventlet >= 0.36 warns on import\n"
+        "    import eventlet\n"
+        "eventlet.monkey_patch()\n", _eventlet_socket, "eventlet's GreenSocket"),
+    "gevent": _Framework("from gevent import monkey\nmonkey.patch_all()\n",
+                         _gevent_socket, "gevent's socket"),
+}
+
+#: A worker process (``-c``): the monkey-patching, then :func:`measure`.
+_WORKER = """import json, sys
+%s
+from benchmarks import bench_hotpath
+print(json.dumps(bench_hotpath.measure(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])))
+"""
+
+
+def _own_method(cls, name):
+    """The function ``cls.name`` runs, from the first class of its MRO
+    that defines it (gevent's socket inherits ``sendto``; on Python 2,
+    ``getattr`` would give an unbound method, slower to call)."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    raise AttributeError(name)
+
+
+def framework_available(name):
+    """Whether this interpreter can import framework ``name`` (asked in a
+    child: importing gevent into an eventlet-patched process is no test)."""
+    with open(os.devnull, "w") as devnull:
+        return subprocess.call([sys.executable, "-c", "import " + name],
+                               stdout=devnull, stderr=devnull) == 0
+
+
+def measure(calls=200, rounds=501, framework="eventlet"):
     """One process's side-by-side run: the best per-call time of each
     variant, and what the server and the cache counted.  Needs
-    ``eventlet.monkey_patch()`` first."""
-    from eventlet.greenio.base import GreenSocket
+    ``framework``'s monkey-patching first (``FRAMEWORKS[framework]``)."""
     from greenfix.control import _state
+
+    green_socket = FRAMEWORKS[framework].socket_class()
 
     server = common.dns_server([(NAME, "A", LITERALS["inet"], 60),
                                 (NAME, "AAAA", LITERALS["inet6"], 60)])
     families = dict((name, _Family(name)) for name in FAMILIES
                     if name == "inet" or _ipv6_available())
-    eventlets = vars(GreenSocket)["sendto"]
+    frameworks = _own_method(green_socket, "sendto")
     greenfix.patch(**common.patch_options(server))
-    greenfixs = vars(GreenSocket)["sendto"]
+    greenfixs = vars(green_socket)["sendto"]
     variants = _variants(families, calls)
     keys = sorted(variants)
     samples = dict((key, []) for key in keys)
@@ -136,14 +198,14 @@ def measure(calls=200, rounds=501):
             start = index % len(keys)
             for key in keys[start:] + keys[:start]:
                 timer, patched = variants[key]
-                GreenSocket.sendto = greenfixs if patched else eventlets
+                green_socket.sendto = greenfixs if patched else frameworks
                 samples[key].append(timer() / calls)
                 _drain(families[key[1]].receiver)
-        GreenSocket.sendto = greenfixs
+        green_socket.sendto = greenfixs
         queries = server.count(NAME)
         hits = greenfix.stats()["hits"] - hits_before
     finally:
-        GreenSocket.sendto = greenfixs  # unpatch() restores only what is its own
+        green_socket.sendto = greenfixs  # unpatch() restores only what is its own
         greenfix.unpatch()
         server.stop()
         for fam in families.values():
@@ -154,7 +216,7 @@ def measure(calls=200, rounds=501):
             "hits": hits, "expected_hits": names * rounds * calls, "slow_calls": slow[0]}
 
 
-def _in_processes(calls, rounds, processes):
+def _in_processes(calls, rounds, processes, framework):
     """:func:`measure` in ``processes`` fresh interpreters, one at a time."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.environ.get("PYTHONPATH")
@@ -162,13 +224,13 @@ def _in_processes(calls, rounds, processes):
     results = []
     for _ in range(processes):
         out = subprocess.check_output(
-            [sys.executable, "-m", "benchmarks.bench_hotpath", "--measure", str(calls),
-             str(rounds)], cwd=root, env=env)
+            [sys.executable, "-c", _WORKER % FRAMEWORKS[framework].monkey_patch, str(calls),
+             str(rounds), framework], cwd=root, env=env)
         results.append(json.loads(out.decode("ascii").strip().splitlines()[-1]))
     return results
 
 
-def run(calls=200, rounds=501, processes=5):
+def run(calls=200, rounds=501, processes=5, framework="eventlet"):
     """Print-ready table of :func:`measure` over ``processes`` worker
     processes.  Each process measures every variant side by side; the
     verdicts are on the median over processes of each process's ratio of
@@ -176,24 +238,26 @@ def run(calls=200, rounds=501, processes=5):
     depends on where the interpreter happened to lay out its objects
     (address-space randomisation), which no number of rounds in one process
     averages out (pyperf spawns its workers for the same reason)."""
-    results = _in_processes(calls, rounds, processes)
+    results = _in_processes(calls, rounds, processes, framework)
     families = results[0]["families"]
     count = 3 * len(STYLES) * len(families)
+    described = FRAMEWORKS[framework].described
     table = common.Table(
-        "hot path: sendto cost",
+        "hot path: sendto cost, %s" % framework,
         """
-        UDP sendto of 1 byte to a loopback receiver through eventlet's GreenSocket,
+        UDP sendto of 1 byte to a loopback receiver through %s,
         in %d fresh processes, one after another, each with greenfix patched once:
         %d rounds, each timing %d calls of each of %d variants in rotating order:
         per caller style (one tuple kept; a new tuple per call; %d senders, each
         keeping its own tuple) and family (%s), sendto to the cached name (TTL 60)
         and to the IP literal through greenfix, and to the literal "unpatched"
-        (GreenSocket.sendto set back to eventlet's own function for the round, the
-        only code that differs).  Every variant ran once before timing (lookups,
+        (the sendto of %s set back to %s's own function for the
+        round, the only code that differs).  Every variant ran once before timing (lookups,
         each socket's first call); the receivers are drained after every batch.
         Per process: per-call time = min over rounds, ratios of those minima.
         Shown: the median over processes [lowest, highest]; verdicts on the medians.
-        """ % (processes, rounds, calls, count, SENDERS, ", ".join(families)))
+        """ % (described, processes, rounds, calls, count, SENDERS, ", ".join(families),
+               described, framework))
 
     def spread(values, fmt):
         values = sorted(values)
@@ -233,12 +297,5 @@ def run(calls=200, rounds=501, processes=5):
 
 
 if __name__ == "__main__":
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # eventlet >= 0.36 warns on import
-        import eventlet
-    eventlet.monkey_patch()
-    if sys.argv[1:2] == ["--measure"]:
-        print(json.dumps(measure(int(sys.argv[2]), int(sys.argv[3]))))
-    else:
-        print(run().render())
+    # python -m benchmarks.bench_hotpath [eventlet|gevent]
+    print(run(framework=(sys.argv[1:] or ["eventlet"])[0]).render())

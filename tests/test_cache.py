@@ -12,9 +12,7 @@ machine's configuration.
 from __future__ import absolute_import, division
 
 import gc
-import os
 import socket
-import sys
 import time
 import weakref
 
@@ -29,6 +27,7 @@ from greenfix import hotpath
 from greenfix.control import _state
 from dnsserver import ipv6_loopback_available
 from heartbeat import Heartbeat
+from profiled import greenfix_functions_run
 
 native_threading = patcher.original("threading")
 
@@ -509,24 +508,6 @@ def test_hot_sendto_sends_through_the_socket_class_loop(patch, receiver):
         sock.close()
 
 
-def _greenfix_functions_run(call):
-    """The greenfix Python functions ``call()`` runs, other than the hot
-    ``sendto`` itself (seen with ``sys.setprofile``)."""
-    seen = []
-
-    def profile(frame, event, arg):
-        code = frame.f_code
-        if event == "call" and "greenfix" in code.co_filename.replace("\\", "/") \
-                and "/tests/" not in code.co_filename and code.co_name != "sendto":
-            seen.append("%s:%s" % (os.path.basename(code.co_filename), code.co_name))
-    sys.setprofile(profile)
-    try:
-        call()
-    finally:
-        sys.setprofile(None)
-    return seen
-
-
 def test_hot_sendto_serves_every_caller_style(patch, receiver):
     """A cached name is sent to from the hot path whatever tuple the caller
     passes: a new tuple per call (``sendto(data, (self.host, self.port))``),
@@ -552,7 +533,7 @@ def test_hot_sendto_serves_every_caller_style(patch, receiver):
             for _ in range(5):
                 second.sendto(b"x", kept)
         for call in (fresh_tuples, second_sender_kept_tuple):
-            assert _greenfix_functions_run(call) == [], call.__name__
+            assert greenfix_functions_run(call) == [], call.__name__
         for _ in range(12):
             assert receiver.recv(10) == b"x"
         calls = [fresh_tuples]
@@ -564,7 +545,7 @@ def test_hot_sendto_serves_every_caller_style(patch, receiver):
             def fresh_tuples_ipv6():
                 for _ in range(5):
                     sender6.sendto(b"6", (host, port))
-            assert _greenfix_functions_run(fresh_tuples_ipv6) == []
+            assert greenfix_functions_run(fresh_tuples_ipv6) == []
             for _ in range(6):
                 assert receiver6.recv(10) == b"6"
         assert server.count(NAME, "A") == 1
@@ -589,7 +570,7 @@ def test_hot_sendto_leaves_what_cpython_rejects_to_the_slow_path(patch, receiver
         assert receiver.recv(10) == b"x"
         with pytest.raises(TypeError):
             sock.sendto(b"x", [NAME, port])
-        assert _greenfix_functions_run(lambda: sock.sendto(b"x", (Host(NAME), port)))
+        assert greenfix_functions_run(lambda: sock.sendto(b"x", (Host(NAME), port)))
         assert receiver.recv(10) == b"x"   # CPython resolves it (through greenfix)
     finally:
         sock.close()

@@ -8,13 +8,14 @@ import os
 import subprocess
 
 import pytest
+import six
 
 import children
 import netns
 
 CHILD = os.path.join(children.TESTS_DIR, "gevent_cache_child.py")
 SCENES = ["sendto_10000", "single_flight", "killed_leader", "ttl", "negative", "stale",
-          "nonblocking_connects", "clear_cache"]
+          "nonblocking_connects", "clear_cache", "hot_styles", "hot_unusual", "hot_would_block"]
 EAI_NONAME = -2
 
 
@@ -71,6 +72,68 @@ def test_nonblocking_connects_cost_one_query(reports):
 def test_clear_cache_asks_again(reports):
     report = reports["clear_cache"]
     assert report["cleared"] == 1 and report["queries"] == 2, report
+
+
+# ---------------------------------------------------------------- hot sendto
+# greenfix.hotpath.gevent_sendto: literals and cached names inline.
+
+def test_hot_sendto_serves_the_name_and_the_literal_to_every_caller_style(reports):
+    """After its first call, each socket's sendto to the cached name or to
+    the literal runs no greenfix function but the hot ``sendto``, for a
+    tuple kept, a new tuple per call and 4 senders, on IPv4 and IPv6; the
+    datagrams reach the receiver on that host; each call to the name
+    counts a hit."""
+    report = reports["hot_styles"]
+    calls, styles = report["calls"], report["styles"]
+    assert len(styles) == 6 * len(report["families"]), report
+    for key, result in sorted(styles.items()):
+        hits = calls if " name " in key else 0
+        assert result == {"ran": [], "received": calls, "hits": hits}, key
+    assert report["queries"] == len(report["families"]), report   # A, AAAA: once each
+
+
+#: calls the hot path must hand to the slow path (bytes: Python 3 only;
+#: on Python 2 it is the str the name was resolved for)
+SLOW = ["flags", "str subclass", "unhashable host", "one argument", "four arguments"] + (
+    ["bytes host"] if six.PY3 else [])
+
+
+def test_hot_sendto_gives_unusual_calls_gevents_outcome(reports):
+    """Unusual calls on a socket whose name and literal are in the hot
+    table: each returns or raises what gevent's own sendto does with the
+    name answered at once; those the hot path cannot serve go to the slow
+    path (greenfix functions run)."""
+    calls = reports["hot_unusual"]["calls"]
+    assert len(calls) == 13, calls
+    for label, result in sorted(calls.items()):
+        assert result["greenfix"] == result["gevent"], (label, result)
+        if label in SLOW:
+            assert result["ran"], (label, result)
+    assert calls["flags"]["greenfix"] == ["returned", 1], calls["flags"]
+    assert calls["str subclass"]["greenfix"] == ["returned", 1], calls["str subclass"]
+    assert calls["port out of range"]["greenfix"][1] == "OverflowError", calls
+
+
+def test_hot_sendto_on_a_closed_socket_fails_as_gevent(reports):
+    report = reports["hot_unusual"]
+    assert report["closed"] == [report["closed_gevent"]] * 2, report
+    assert report["closed_gevent"][0] == "raised", report
+
+
+def test_hot_sendto_whose_first_try_fails_ends_as_gevents(reports):
+    """When the C sendto fails: EWOULDBLOCK on a socket with a timeout or
+    blocking, gevent waits and tries again, and so does the hot path (to the
+    numeric address); non-blocking, or another error, it is raised after
+    one try, as gevent raises it."""
+    cases = reports["hot_would_block"]["cases"]
+    for label, result in sorted(cases.items()):
+        tries = 2 if label.startswith("would block,") and "non-blocking" not in label else 1
+        gevent = result["gevent"]
+        assert len(gevent["addresses"]) == tries, (label, result)
+        for kind in ("name", "literal"):
+            assert result[kind] == gevent, (label, kind, result)
+    assert cases["would block, timeout"]["gevent"]["outcome"] == ["returned", 1], cases
+    assert reports["hot_would_block"]["received"] == 2 + 3 * 2, reports["hot_would_block"]
 
 
 def test_netns_gevent_connects_go_through_the_cache():

@@ -8,8 +8,9 @@ calls gevent's ``getaddrinfo``).  Everywhere else the address goes to the C
 method of its ``_sock``, and CPython's ``getsockaddrarg()`` resolves it with
 libc on the hub:
 
-* ``sendto``, ``sendmsg`` (gevent hands all four arguments on, so an
-  ``address=`` keyword reaches the C method too) and ``bind``;
+* ``sendto`` (with the hot path inline: :func:`greenfix.hotpath.gevent_sendto`),
+  ``sendmsg`` (gevent hands all four arguments on, so an ``address=``
+  keyword reaches the C method too) and ``bind``;
 * ``connect`` and ``connect_ex`` on a non-blocking socket (timeout 0.0:
   ``_internal_connect()`` calls the C ``connect`` directly).
 
@@ -21,12 +22,14 @@ methods through it (``socket.connect(self, addr)``), so it is covered too.
 
 from __future__ import absolute_import
 
+import errno
 import sys
 
 import _socket
+import gevent._socketcommon
 import six
 
-from greenfix import lookups
+from greenfix import hotpath, lookups
 from greenfix.patchers import wrappers
 
 #: Modules that hold gevent's lookup functions as globals: ``_resolve_addr``
@@ -34,6 +37,9 @@ from greenfix.patchers import wrappers
 #: ``patch_all()`` copies them into ``socket``.
 _LOOKUP_MODULES = ("gevent._socketcommon", "gevent._socket3", "gevent._socket2",
                    "gevent.socket", "socket")
+
+#: The errno after which gevent's ``sendto`` waits (its own constant).
+_EWOULDBLOCK = getattr(gevent._socketcommon, "EWOULDBLOCK", errno.EWOULDBLOCK)
 
 _SENDMSG_PARAMETERS = ("buffers", "ancdata", "flags", "address")
 _SENDMSG_DEFAULTS = {"ancdata": (), "flags": 0, "address": None}
@@ -48,6 +54,12 @@ def _gevent_resolves(sock):
     """Whether gevent's own ``connect`` resolves the address (a socket that
     is not non-blocking): then its ``getaddrinfo`` answers, not libc."""
     return sock.timeout != 0.0
+
+
+def _sendto_would_block(sock, exc):
+    """Whether gevent's ``sendto`` waits and tries again after its first
+    try raised ``exc``: EWOULDBLOCK on a socket that is not non-blocking."""
+    return exc.args[0] == _EWOULDBLOCK and sock.timeout != 0.0
 
 
 def _sendmsg_arguments(args, kwargs):
@@ -89,8 +101,10 @@ def patch(patches, translator, cached_lookups=None):
         original = getattr(gevent_socket, name)
         wrapper = wrappers.single(translate, _sock_family, original, "connect")
         patches.replace(gevent_socket, name, wrappers.unless(_gevent_resolves, wrapper, original))
-    patches.replace(gevent_socket, "sendto",
-                    wrappers.sendto(translate, _sock_family, gevent_socket.sendto))
+    original = six.get_unbound_function(gevent_socket.sendto)
+    wrapper = wrappers.sendto(translate, _sock_family, original)
+    patches.replace(gevent_socket, "sendto", six.wraps(original)(hotpath.gevent_sendto(
+        translator.hot, wrapper, original, _sendto_would_block)))
     if hasattr(_socket.socket, "sendmsg") and hasattr(gevent_socket, "sendmsg"):
         patches.replace(gevent_socket, "sendmsg", _sendmsg(translate, gevent_socket.sendmsg))
     patches.replace(gevent_socket, "bind",
