@@ -64,16 +64,25 @@ def _tcp_call(call):
     return run
 
 
-def _ssl_connect(sock, family, port):
+def _tls(sock):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if hasattr(ssl, "PROTOCOL_TLS_CLIENT") \
         else ssl.SSLContext(ssl.PROTOCOL_SSLv23)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    tls = context.wrap_socket(sock, do_handshake_on_connect=False)
+    return context.wrap_socket(sock, do_handshake_on_connect=False)
+
+
+def _ssl_connect(sock, family, port):
+    return _tls(sock).connect((NAME, port))
+
+
+def _ssl_connect_nonblocking(sock, family, port):
+    tls = _tls(sock)
+    tls.setblocking(False)
     return tls.connect((NAME, port))
 
 
-_ssl_connect.kind = "tcp"
+_ssl_connect.kind = _ssl_connect_nonblocking.kind = "tcp"
 
 
 def _handler_call(make):
@@ -107,6 +116,7 @@ METHODS = {
     "bind": _udp_call(lambda s, a: (s.bind((a[0], 0)), s.getsockname()[0],
                                     s.sendto(b"ping", (s.getsockname()[0], a[1])))[1]),
     "ssl_connect": _ssl_connect,
+    "ssl_connect_nonblocking": _ssl_connect_nonblocking,
     "datagram_handler": _handler_call(
         lambda port: logging.handlers.DatagramHandler(NAME, port)),
     "syslog_handler": _handler_call(None),  # run by _syslog()

@@ -28,7 +28,7 @@ EINPROGRESS = 115
 
 #: the calls gevent hands to the C method unresolved
 C_METHODS = ["sendto", "sendto_flags", "bind", "datagram_handler",
-             "connect_nonblocking", "connect_ex_nonblocking"]
+             "connect_nonblocking", "connect_ex_nonblocking", "ssl_connect_nonblocking"]
 if six.PY3:
     C_METHODS += ["sendmsg", "sendmsg_keyword"]
 #: the calls gevent resolves itself (its getaddrinfo, which greenfix caches)
