@@ -51,6 +51,24 @@ else:
         return host, port, family, type, proto, flags
 
 if PY2:
+    def parses_as_c_string(value):
+        """Whether CPython 2's ``"s"`` argument format (``gethostbyname``'s)
+        takes ``value``: a ``unicode`` is encoded with the default codec
+        first, and its UnicodeEncodeError is the call's."""
+        if not isinstance(value, text_type):
+            return True
+        try:
+            value.encode(sys.getdefaultencoding())
+        except UnicodeError:
+            return False
+        return True
+else:
+    def parses_as_c_string(value):
+        """Python 3's ``gethostbyname`` takes text through "idna", as
+        ``setipaddr()`` does: nothing to check before it."""
+        return True
+
+if PY2:
     def installed(module_name):
         """Whether a top-level module can be imported, without importing it."""
         import imp

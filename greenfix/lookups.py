@@ -38,7 +38,8 @@ import six
 
 from greenfix import address as addr
 from greenfix.cache import Cache
-from greenfix.compat import HOST_TYPES, getaddrinfo_arguments, integer_types, text_type
+from greenfix.compat import HOST_TYPES, getaddrinfo_arguments, integer_types, \
+    parses_as_c_string, text_type
 from greenfix.errors import gaierror
 from greenfix.libc import needs_lookup
 from greenfix.resolvers import Answer, LookupFailed
@@ -252,6 +253,10 @@ def functions(cached_lookups, translator):
 
 def _setipaddr_text(translator, libc_gethostbyname, hostname):
     # CPython: setipaddr(hostname, AF_INET), then the address as text;
-    # the translator does the first half for ("name", 0) tuples.
+    # the translator does the first half for ("name", 0) tuples.  Python
+    # 2's socket_gethostbyname() parses its argument with "s" first, which
+    # refuses non-ASCII text before any lookup: libc's raises that.
+    if not parses_as_c_string(hostname):
+        return libc_gethostbyname(hostname)
     numeric = translator.resolve_host(socket.AF_INET, hostname)
     return libc_gethostbyname(hostname if numeric is None else numeric)
