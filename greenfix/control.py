@@ -93,8 +93,7 @@ def _framework(name):
 
 def _warn_if_not_monkey_patched(green):
     if not green.is_monkey_patched():
-        how = {"eventlet": "eventlet.monkey_patch()",
-               "gevent": "gevent.monkey.patch_all()"}[green.NAME]
+        how = green.MONKEY_PATCH
         warnings.warn(
             "greenfix.patch() was called before %s: greenfix wraps %s's green "
             "sockets, so socket.socket is covered only once %s has run"

@@ -6,8 +6,8 @@ translator, the lookup pool, the watchdog) is framework-neutral and gets what
 it needs from a framework module, passed in as ``green``.  ``eventlet.py``
 and ``gevent.py`` offer all of this:
 
-``NAME``
-    ``"eventlet"`` or ``"gevent"``.
+``NAME``, ``MONKEY_PATCH``
+    ``"eventlet"`` or ``"gevent"``; the call that monkey-patches with it.
 ``is_monkey_patched()``
     Whether the framework patched the ``socket`` module.
 ``allocate_lock()``, ``get_ident()``, ``original_thread()``,

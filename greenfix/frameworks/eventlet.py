@@ -12,6 +12,8 @@ from greenfix.compat import THREAD_MODULE
 from greenfix.pool import LookupPool
 
 NAME = "eventlet"
+#: The call that monkey-patches the process (named in greenfix's warning).
+MONKEY_PATCH = "eventlet.monkey_patch()"
 
 _original_thread = patcher.original(THREAD_MODULE)
 allocate_lock = _original_thread.allocate_lock

@@ -19,6 +19,8 @@ from greenfix.compat import THREAD_MODULE as _THREAD_MODULE
 from greenfix.pool import LookupPool
 
 NAME = "gevent"
+#: The call that monkey-patches the process (named in greenfix's warning).
+MONKEY_PATCH = "gevent.monkey.patch_all()"
 
 
 class _OriginalThread(object):
